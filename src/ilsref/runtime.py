@@ -1,0 +1,165 @@
+"""Run-directory bookkeeping for the reference deployment.
+
+Every process `ilsref up` starts is recorded in the run directory (`$ILSREF_HOME`, default
+`./.ilsref`) so that `ilsref down` can stop all of them, even from another shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MissingBinary(RuntimeError):
+    """A program from a Debian package is not installed; the message names the install command."""
+
+
+def home() -> Path:
+    return Path(os.environ.get("ILSREF_HOME", ".ilsref")).resolve()
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the kernel picks it; a small race is accepted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def require_binary(name: str, package: str, *candidates: str) -> str:
+    """Path of an executable, or MissingBinary naming the apt-get command that installs it."""
+    for candidate in (*candidates, name):
+        found = shutil.which(candidate) if "/" not in candidate else candidate
+        if found and os.access(found, os.X_OK):
+            return found
+    raise MissingBinary(f"{name!r} is not installed; install it with: apt-get install -y {package}")
+
+
+def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
+
+
+@dataclass
+class RunDir:
+    """The run directory: `processes.json` (name -> pid), logs/, data dirs, generated config."""
+
+    path: Path
+
+    @classmethod
+    def current(cls) -> RunDir:
+        return cls(home())
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / "processes.json"
+
+    def prepare(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+
+    def processes(self) -> dict[str, int]:
+        if not self.state_file.exists():
+            return {}
+        return {k: int(v) for k, v in json.loads(self.state_file.read_text()).items()}
+
+    def _save(self, procs: dict[str, int]) -> None:
+        self.state_file.write_text(json.dumps(procs, indent=2, sort_keys=True))
+
+    def spawn(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        user: str | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start a long-running process in its own session, logging to logs/<name>.log."""
+        log = (self.logs / f"{name}.log").open("ab")
+        full_env = {**os.environ, **(env or {})}
+        cmd = list(argv)
+        if user is not None and os.geteuid() == 0:
+            cmd = ["runuser", "-u", user, "--", *cmd]
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=full_env, cwd=cwd, start_new_session=True,
+        )
+        procs = self.processes()
+        procs[name] = proc.pid
+        self._save(procs)
+        return proc
+
+    def record(self, name: str, pid: int) -> None:
+        """Track a process started by other means (e.g. a daemon that forks)."""
+        procs = self.processes()
+        procs[name] = pid
+        self._save(procs)
+
+    def stop(self, name: str, timeout: float = 10.0) -> None:
+        procs = self.processes()
+        pid = procs.pop(name, None)
+        if pid is not None:
+            stop_process_group(pid, timeout)
+        self._save(procs)
+
+    def stop_all(self, timeout: float = 10.0) -> list[str]:
+        """Stop every recorded process, newest first; returns the names stopped."""
+        names = list(self.processes())[::-1]
+        for name in names:
+            self.stop(name, timeout)
+        return names
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return False
+
+
+def stop_process_group(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the process group led by pid, then SIGKILL what is left after timeout."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not alive(pid):
+                return
+            time.sleep(0.05)
