@@ -87,7 +87,7 @@ class RunDir:
         return {k: int(v) for k, v in json.loads(self.state_file.read_text()).items()}
 
     def _save(self, procs: dict[str, int]) -> None:
-        self.state_file.write_text(json.dumps(procs, indent=2, sort_keys=True))
+        self.state_file.write_text(json.dumps(procs, indent=2))
 
     def spawn(
         self,
