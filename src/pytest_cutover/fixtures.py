@@ -1,0 +1,129 @@
+"""Fixtures the checks use: target, http, measure, evidence, signoff, require.
+
+Fixtures are nouns (what a check works with); recorders are verbs (measure, evidence).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_cutover import not_applicable, pending, unverified
+from pytest_cutover.clients.http import HttpClient
+from pytest_cutover.settings import Environment, Settings, Unavailable
+from pytest_cutover.stash import (
+    clients_key, evidence_key, governance_key, measurements_key, settings_key)
+from pytest_cutover.thresholds import Level, Measurement, Threshold
+
+Measure = Callable[..., Measurement]
+Evidence = Callable[..., None]
+
+
+def _settings(config: pytest.Config) -> Settings:
+    settings = config.stash.get(settings_key, None)
+    if settings is None:
+        raise pytest.UsageError(
+            "no cutover configuration is active: run from a folder with cutover.toml, or pass "
+            "--cutover-config PATH and --cutover-env NAME")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    """The validated configuration (all environments) of this run."""
+    return _settings(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def target(settings: Settings) -> Environment:
+    """The environment under test."""
+    return settings.environment
+
+
+@pytest.fixture
+def require(target: Environment) -> Callable[[str], dict[str, Any]]:
+    """`require("database")` returns the component's table, or ends the check as not verified
+    (not configured) or not applicable (declared so, with a reason)."""
+
+    def _require(component: str) -> dict[str, Any]:
+        try:
+            return target.component(component)
+        except Unavailable as exc:
+            if exc.not_applicable:
+                not_applicable(str(exc))
+            unverified(str(exc))
+
+    return _require
+
+
+def secret_or_unverified(target: Environment, var_name: str) -> str:
+    try:
+        return target.secret(var_name)
+    except Unavailable as exc:
+        unverified(str(exc))
+
+
+@pytest.fixture
+def http(request: pytest.FixtureRequest, target: Environment) -> Iterator[HttpClient]:
+    """An HTTP client bound to the target's base URL and CA bundle; its exchanges become evidence."""
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    request.node.stash.setdefault(clients_key, []).append(client)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest, target: Environment) -> Measure:
+    """Record a measurement against a threshold; critical (or a rollback level) fails the check."""
+
+    def _measure(name: str, value: float, threshold: Threshold | str | None = None,
+                 subject: str = "") -> Measurement:
+        if threshold is None or isinstance(threshold, str):
+            threshold = target.threshold(threshold or name)
+        measurement = Measurement(name, float(value), threshold, subject)
+        request.node.stash.setdefault(measurements_key, []).append(measurement.to_dict())
+        if measurement.level is Level.CRIT or measurement.rollback:
+            pytest.fail(measurement.message(), pytrace=False)
+        return measurement
+
+    return _measure
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    """Attach evidence to this check: kind is text, json, html or png (base64)."""
+
+    def _evidence(title: str, content: Any, kind: str = "text") -> None:
+        if kind == "json" and not isinstance(content, str):
+            content = json.dumps(content, indent=2, default=str)
+        request.node.stash.setdefault(evidence_key, []).append(
+            {"title": title, "kind": kind, "content": str(content)})
+
+    return _evidence
+
+
+@pytest.fixture
+def signoff(request: pytest.FixtureRequest, pytestconfig: pytest.Config, evidence: Evidence
+            ) -> Callable[[str], Any]:
+    """`signoff("team.war-room")` returns the valid sign-off, or ends the check as pending."""
+    import datetime as dt
+
+    def _signoff(item_id: str, role: str | None = None) -> Any:
+        governance = pytestconfig.stash[governance_key]
+        found = governance.signoff_for(item_id)
+        who = f" by the {role}" if role else ""
+        if found is None:
+            pending(f"no sign-off for {item_id!r}: it must be signed{who} in "
+                    f"{governance.path or 'signoffs.toml'} (who, role, when, evidence)")
+        if found.expired(dt.datetime.now(dt.UTC)):
+            pending(f"the sign-off for {item_id!r} by {found.who} expired on "
+                    f"{found.expires:%Y-%m-%d}: it must be signed again{who}")
+        if role and found.role.lower() != role.lower():
+            pending(f"{item_id!r} was signed by {found.who} as {found.role!r}; it needs the {role}")
+        evidence(f"sign-off {item_id}", found.to_dict(), "json")
+        return found
+
+    return _signoff

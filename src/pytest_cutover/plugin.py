@@ -1,0 +1,321 @@
+"""pytest-cutover hooks: options, markers, results, verdict, reports, production guard.
+
+Hooks only; fixtures live in fixtures.py, logic in the pure modules. State lives on stash keys.
+Aggregation (verdict, report files) happens only on the xdist controller or a serial run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover import checklist, governance, outcomes
+from pytest_cutover.redact import Redactor
+from pytest_cutover.settings import ConfigError, choose, load
+from pytest_cutover.stash import (
+    clients_key, evidence_key, evidence_store_key, governance_key, measurements_key, redactor_key, results_key,
+    settings_key, started_key, verdict_key)
+from pytest_cutover.verdict import CheckResult, decide
+
+pytest_plugins = ["pytest_cutover.fixtures"]
+
+FOLDER_MARKERS = {"readiness": "readiness", "smoke": "smoke", "e2e": "e2e", "load": "load",
+                  "rollback": "rollback_drill", "post_launch": "post_launch"}
+MARKERS = {
+    "readiness": "readiness checks (T-7d, T-24h): is the platform ready",
+    "smoke": "smoke checks right after a deploy (seconds)",
+    "e2e": "browser user flows (Playwright)",
+    "load": "load and live SLO checks (Locust, Prometheus)",
+    "rollback_drill": "rollback rehearsal: rollout undo, restore drill, data integrity",
+    "post_launch": "post-launch checks (T+1h, T+24h, week 1)",
+    "destructive": "changes the target; refused on production without --cutover-allow-destructive",
+    "manual": "verified by a recorded sign-off in signoffs.toml",
+    "checklist(*ids)": "links the check to items of the plan's checklist catalogue",
+    "rollback_trigger(name)": "a failure of this check is a rollback trigger (ROLLBACK verdict)",
+    "non_blocking": "a failure is reported as a warning and does not block GO",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cutover", "production cutover verification")
+    group.addoption("--cutover-env", help="environment to verify (also $CUTOVER_ENV, ini cutover_env)")
+    group.addoption("--cutover-config", help="path of cutover.toml (also $CUTOVER_CONFIG, ini cutover_config)")
+    group.addoption("--cutover-allow-destructive", metavar="ENV", default=None,
+                    help="allow destructive checks against ENV of kind production (name it exactly)")
+    group.addoption("--cutover-reports", metavar="DIR", default=None,
+                    help="folder for verdict.json, summary.md, announcement.md (default: reports)")
+    parser.addini("cutover_env", "default cutover environment")
+    parser.addini("cutover_config", "path of cutover.toml, relative to the ini file")
+    parser.addini("cutover_reports", "folder for report files", default="reports")
+
+
+def _ini_dir(config: pytest.Config) -> Path:
+    return Path(config.inipath).parent if config.inipath else Path(config.rootpath)
+
+
+def _active(config: pytest.Config) -> bool:
+    """Inert unless a cutover config is in play, so installing the plugin does not disturb
+    unrelated test suites."""
+    return bool(config.getoption("--cutover-env") or config.getoption("--cutover-config")
+                or os.environ.get("CUTOVER_ENV") or os.environ.get("CUTOVER_CONFIG")
+                or config.getini("cutover_config") or config.getini("cutover_env"))
+
+
+def reports_dir(config: pytest.Config) -> Path:
+    chosen = config.getoption("--cutover-reports") or os.environ.get("CUTOVER_REPORTS")
+    return Path(chosen) if chosen else _ini_dir(config) / config.getini("cutover_reports")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    if not _active(config):
+        return
+    ini_config = config.getini("cutover_config")
+    ini_path = str(_ini_dir(config) / ini_config) if ini_config else None
+    config_choice = choose(config.getoption("--cutover-config"), "--cutover-config", os.environ,
+                           "CUTOVER_CONFIG", ini_path, "cutover_config",
+                           str(Path.cwd() / "cutover.toml"), "default")
+    env_choice = choose(config.getoption("--cutover-env"), "--cutover-env", os.environ,
+                        "CUTOVER_ENV", config.getini("cutover_env") or None, "cutover_env",
+                        None, "[cutover] default_environment")
+    try:
+        settings = load(config_choice, env_choice)
+    except ConfigError as exc:
+        raise pytest.UsageError(exc.render()) from None
+    gov, problems = governance.load(settings.signoffs_path)
+    if problems:
+        raise pytest.UsageError(ConfigError(problems).render())
+    allowed = config.getoption("--cutover-allow-destructive")
+    if allowed and allowed not in settings.environments:
+        raise pytest.UsageError(
+            f"--cutover-allow-destructive={allowed!r} names no environment; expected one of: "
+            f"{', '.join(settings.environments)}")
+    config.stash[settings_key] = settings
+    config.stash[governance_key] = gov
+    config.stash[redactor_key] = Redactor(settings.environment.secret_values())
+    config.stash[results_key] = {}
+    config.stash[started_key] = time.time()
+    if config.pluginmanager.hasplugin("html"):
+        from pytest_cutover.report import html
+
+        config.pluginmanager.register(html.HtmlReport(config), "cutover-html")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    settings = config.stash.get(settings_key, None)
+    if settings is None:
+        return None
+    env = settings.environment
+    src = settings.sources
+    return [
+        f"cutover: environment {env.name!r} (kind {env.kind}; chosen by {src['environment'].source}) "
+        f"target {env.base_url}",
+        f"cutover: config {settings.path} (chosen by {src['config'].source}); release "
+        f"{env.release or 'not set'}; reports in {reports_dir(config)}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    settings = config.stash.get(settings_key, None)
+    known = {i.id for i in checklist.load()}
+    bad: list[str] = []
+    for item in items:
+        try:
+            top = Path(item.path).resolve().relative_to(Path(config.rootpath).resolve()).parts[0]
+        except ValueError:
+            top = ""
+        if top in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[top])
+        for mark in item.iter_markers("checklist"):
+            bad.extend(f"{item.nodeid}: unknown checklist id {i!r}" for i in mark.args if i not in known)
+        if settings is not None and item.get_closest_marker("destructive"):
+            _guard_destructive(config, settings, item)
+    if bad:
+        raise pytest.UsageError("\n".join(bad))
+
+
+def _guard_destructive(config: pytest.Config, settings: Any, item: pytest.Item) -> None:
+    env = settings.environment
+    if env.is_production and config.getoption("--cutover-allow-destructive") != env.name:
+        item.add_marker(pytest.mark.skip(reason=outcomes.tag(
+            outcomes.UNVERIFIED,
+            f"refused: destructive check against production environment {env.name!r}; "
+            f"name it with --cutover-allow-destructive={env.name} to run it")))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    config = item.config
+    if settings_key not in config.stash:
+        return report
+    redact = config.stash[redactor_key]
+    markers = sorted({m.name for m in item.iter_markers()} & (set(FOLDER_MARKERS.values())
+                     | {"destructive", "manual", "non_blocking"}))
+    ids = [i for m in item.iter_markers("checklist") for i in m.args]
+    triggers = [str(a) for m in item.iter_markers("rollback_trigger") for a in m.args]
+    measurements = item.stash.get(measurements_key, [])
+    for m in measurements:
+        m["message"] = redact(m["message"])
+    report.user_properties.extend([
+        ("cutover_markers", ",".join(markers)), ("cutover_checklist", ",".join(ids))])
+    if measurements and report.when == "call":
+        report.user_properties.append(("cutover_measurements", json.dumps(measurements)))
+    report.cutover = {"markers": markers, "checklist": ids, "rollback_triggers": triggers,
+                      "measurements": measurements if report.when == "call" else [],
+                      "blocking": item.get_closest_marker("non_blocking") is None,
+                      "evidence": _evidence(item, redact) if report.when == "call" else []}
+    if report.cutover["evidence"] and config.pluginmanager.hasplugin("html"):
+        from pytest_cutover.report import html
+
+        html.add_extras(report, report.cutover["evidence"])
+    if report.failed and report.when == "call":
+        _apply_waiver(config, item, report)
+    if report.longrepr is not None and not report.skipped:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(text)) for title, text in report.sections]
+    return report
+
+
+def _evidence(item: pytest.Item, redact: Redactor) -> list[dict[str, str]]:
+    found = [dict(e, content=redact(e["content"])) if e["kind"] != "png" else e
+             for e in item.stash.get(evidence_key, [])]
+    transcripts = [r.transcript() for c in item.stash.get(clients_key, []) for r in c.history]
+    if transcripts:
+        found.append({"title": "HTTP transcript", "kind": "text",
+                      "content": redact("\n\n".join(transcripts))})
+    return found
+
+
+def _apply_waiver(config: pytest.Config, item: pytest.Item, report: pytest.TestReport) -> None:
+    import datetime as dt
+
+    waiver = config.stash[governance_key].waiver_for(item.nodeid)
+    if waiver is None:
+        return
+    if waiver.expired(dt.datetime.now(dt.UTC)):
+        report.longrepr = (f"waiver by {waiver.approver} expired on {waiver.expires:%Y-%m-%d}; "
+                           f"the failure counts again:\n{report.longrepr}")
+        return
+    report.cutover["waiver"] = waiver.to_dict()
+    report.cutover["waived_failure"] = str(report.longrepr)
+    report.outcome = "skipped"
+    report.wasxfail = (f"waived by {waiver.approver} until {waiver.expires:%Y-%m-%d}: "
+                       f"{waiver.justification}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if settings_key in config.stash and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_ResultCollector(config), "cutover-results")
+
+
+class _ResultCollector:
+    """Turns test reports (local or from xdist workers) into one CheckResult per check."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.results = config.stash[results_key]
+        self.evidence = config.stash.setdefault(evidence_store_key, {})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        info = getattr(report, "cutover", None) or {}
+        result = self.results.get(report.nodeid)
+        if result is None:
+            result = CheckResult(report.nodeid, "passed")
+            self.results[report.nodeid] = result
+        if info:
+            result.markers = info.get("markers", result.markers)
+            result.checklist = info.get("checklist", result.checklist)
+            result.rollback_triggers = info.get("rollback_triggers", result.rollback_triggers)
+            result.blocking = info.get("blocking", result.blocking)
+            result.measurements.extend(info.get("measurements", []))
+            if info.get("evidence"):
+                self.evidence.setdefault(report.nodeid, []).extend(info["evidence"])
+        result.duration_s += report.duration
+        outcome, message = _outcome(report, info)
+        if outcome is None:
+            return
+        # setup/teardown errors override a pass; a call outcome is recorded as it is
+        if report.when == "call" or outcome != "passed" and result.outcome == "passed":
+            result.outcome, result.message = outcome, message
+        if info.get("waiver"):
+            result.waiver = info["waiver"]
+
+
+def _outcome(report: pytest.TestReport, info: dict[str, Any]) -> tuple[str | None, str]:
+    if info.get("waiver"):
+        return "waived", info.get("waived_failure", "")
+    if report.passed:
+        return ("passed", "") if report.when == "call" else (None, "")
+    if report.failed:
+        text = report.longreprtext.strip()
+        if report.when == "call":
+            return "failed", _summary_line(text)
+        return "error", f"{report.when} error: {_summary_line(text)}"
+    # skipped
+    if hasattr(report, "wasxfail"):
+        return "passed", ""  # a plain xfail that failed as expected
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    outcome, message = outcomes.parse(reason)
+    return outcome, message
+
+
+def _summary_line(text: str) -> str:
+    """The most telling line of a failure: pytest's 'E ' lines, else the last line."""
+    lines = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
+    if lines:
+        return " ".join(lines[:3])[:500]
+    return (text.splitlines() or [""])[-1][:500]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if settings_key not in config.stash or hasattr(config, "workerinput"):
+        return
+    verdict = compute_verdict(config)
+    from pytest_cutover.report import files
+
+    files.write_all(config, verdict, reports_dir(config))
+    if exitstatus in (0, 1):
+        session.exitstatus = verdict.exit_code
+
+
+def compute_verdict(config: pytest.Config) -> Any:
+    if verdict_key not in config.stash:
+        settings = config.stash[settings_key]
+        results = list(config.stash[results_key].values())
+        markers = sorted({m for r in results for m in r.markers} - {"destructive", "manual",
+                                                                       "non_blocking"})
+        verdict = decide(results, settings.environment.name, markers)
+        if config.option.markexpr:
+            verdict.markers = markers + [f"-m {config.option.markexpr}"]
+        config.stash[verdict_key] = verdict
+    return config.stash[verdict_key]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if verdict_key not in config.stash:
+        return
+    verdict = config.stash[verdict_key]
+    tr = terminalreporter
+    colour = {"GO": {"green": True}, "NO-GO": {"red": True}, "ROLLBACK": {"red": True}}[verdict.decision]
+    tr.section(f"cutover verdict: {verdict.decision}", sep="=", bold=True, **colour)
+    tr.write_line(f"environment {verdict.environment!r}; covers {', '.join(verdict.markers) or 'no markers'}; "
+                  f"exit code {verdict.exit_code}")
+    for title, lines in (("rollback triggers", verdict.rollback_reasons), ("reasons", verdict.reasons),
+                         ("warnings", verdict.warnings)):
+        if lines:
+            tr.write_line(f"{title}:")
+            for line in lines[:30]:
+                tr.write_line(f"  - {line}")
+            if len(lines) > 30:
+                tr.write_line(f"  … and {len(lines) - 30} more (see reports/verdict.json)")
+    tr.write_line(f"reports: {reports_dir(config)}")

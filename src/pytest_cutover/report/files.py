@@ -1,0 +1,109 @@
+"""The report files besides the HTML: verdict.json, summary.md, announcement.md, evidence bundle.
+
+Everything written here passes through the redactor first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover import checklist
+from pytest_cutover.report.announcement import announcement
+from pytest_cutover.stash import evidence_store_key, governance_key, redactor_key, results_key, settings_key
+from pytest_cutover.verdict import Verdict
+
+
+def _write(path: Path, text: str, redact: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redact(text), encoding="utf-8")
+
+
+def verdict_document(config: pytest.Config, verdict: Verdict) -> dict[str, Any]:
+    settings = config.stash[settings_key]
+    env = settings.environment
+    results = list(config.stash[results_key].values())
+    rows = checklist.matrix(checklist.load(), results)
+    gov = config.stash[governance_key]
+    return {
+        **verdict.to_dict(),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "environment": env.name, "environment_kind": env.kind, "target": env.base_url,
+        "release": env.release,
+        "checks": [r.to_dict() for r in results],
+        "checklist": [{"id": row.item.id, "phase": row.item.phase, "status": row.status,
+                       "checks": [n for n, _ in row.checks]} for row in rows],
+        "signoffs": [s.to_dict() for s in gov.signoffs],
+        "waivers": [w.to_dict() for w in gov.waivers],
+    }
+
+
+def summary_markdown(doc: dict[str, Any]) -> str:
+    icon = {"GO": "✅", "NO-GO": "⛔", "ROLLBACK": "⏪"}[doc["decision"]]
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(doc["counts"].items())) or "no checks"
+    lines = [f"## {icon} Cutover verdict: **{doc['decision']}**", "",
+             f"Environment `{doc['environment']}` ({doc['environment_kind']}) at {doc['target']}, "
+             f"release `{doc['release'] or 'not set'}`; covers {', '.join(doc['markers']) or '-'}.",
+             f"Checks: {counts}.", ""]
+    for title, key in (("Rollback triggers", "rollback_reasons"), ("Reasons", "reasons"),
+                       ("Warnings", "warnings")):
+        if doc[key]:
+            lines.append(f"### {title}")
+            lines += [f"- {line}" for line in doc[key][:50]]
+            lines.append("")
+    measured = [(c["nodeid"], m) for c in doc["checks"] for m in c["measurements"]]
+    if measured:
+        lines += ["### Measurements", "", "| check | measurement | value | warning | critical | level |",
+                  "|---|---|---|---|---|---|"]
+        for nodeid, m in measured[:60]:
+            lines.append(f"| `{nodeid.split('::')[-1]}` | {m['name']} | {m['value']:g} {m['unit']} | "
+                         f"{_n(m['warn'])} | {_n(m['crit'])} | {m['level']} |")
+        lines.append("")
+    lines.append("Full report: `go-no-go.html`; machine-readable: `verdict.json`.")
+    return "\n".join(lines) + "\n"
+
+
+def _n(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _slug(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
+
+
+def write_evidence(folder: Path, evidence: dict[str, list[dict[str, str]]], redact: Any) -> None:
+    """One folder per check, one file per piece of evidence, and a SHA-256 manifest."""
+    import base64
+
+    manifest: dict[str, str] = {}
+    for nodeid, entries in sorted(evidence.items()):
+        for n, entry in enumerate(entries, 1):
+            suffix = {"json": ".json", "html": ".html", "png": ".png"}.get(entry["kind"], ".txt")
+            name = f"{_slug(nodeid)}/{n:02d}-{_slug(entry['title'])}{suffix}"
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if entry["kind"] == "png":
+                data = base64.b64decode(entry["content"])
+            else:
+                data = redact(entry["content"]).encode()
+            path.write_bytes(data)
+            manifest[name] = hashlib.sha256(data).hexdigest()
+    lines = [f"{digest}  {name}" for name, digest in sorted(manifest.items())]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
+
+
+def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> None:
+    redact = config.stash[redactor_key]
+    doc = verdict_document(config, verdict)
+    _write(folder / "verdict.json", json.dumps(doc, indent=2, default=str), redact)
+    _write(folder / "summary.md", summary_markdown(doc), redact)
+    settings = config.stash[settings_key]
+    _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)
+    write_evidence(folder / "evidence", config.stash.get(evidence_store_key, {}), redact)

@@ -1,0 +1,172 @@
+"""The known keys of cutover.toml, with their kinds, and the ILS profile defaults.
+
+Pure data plus a small validator. Every table an environment may hold is listed here, so a typo
+(`databse`, `base_ur`) is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+# Kinds of leaf values.
+STR, URL, PATH, INT, NUMBER, BOOL, STRLIST, LIST, TABLE, THRESHOLD = (
+    "str", "url", "path", "int", "number", "bool", "strlist", "list", "table", "threshold")
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A table whose keys are free names (accounts, endpoints) each holding `spec`."""
+
+    spec: dict[str, Any] | str
+
+
+ENDPOINT = {
+    "path": STR, "method": STR, "expect_status": INT, "latency": THRESHOLD,
+    "critical": BOOL, "auth": STR, "expect_json": TABLE,
+}
+
+COMPONENTS: dict[str, Any] = {
+    "version": {"source": STR, "path": STR, "field": STR},
+    "accounts": MapOf({"email_env": STR, "password_env": STR, "role": STR}),
+    "endpoints": MapOf(ENDPOINT),
+    "profile": TABLE,  # paths, selectors and names of the app (see ILS_PROFILE)
+    "kubernetes": {
+        "kubeconfig": PATH, "context": STR, "namespace": STR, "deployment": STR,
+        "container": STR, "service": STR, "hpa": STR, "pdb": STR, "ingress": STR,
+        "configmap": STR, "secret": STR, "label_selector": STR, "min_replicas": INT,
+        "rollout_timeout_s": NUMBER, "log_error_patterns": STRLIST, "required_env": TABLE,
+        "secret_keys": STRLIST, "kubectl": PATH,
+    },
+    "database": {
+        "dsn_env": STR, "admin_dsn_env": STR, "expected_migration_head": STR,
+        "migration_query": STR, "min_version": INT, "settings": TABLE, "require_tls": BOOL,
+        "tables": STRLIST, "scratch_allowed": BOOL, "replicas": STRLIST,
+        "long_transaction_s": NUMBER,
+    },
+    "redis": {"url_env": STR, "min_version": STR, "maxmemory_policy": STR, "persistence": STR,
+              "require_auth": BOOL},
+    "prometheus": {"url": URL, "expected_targets": STRLIST, "required_alerts": STRLIST,
+                   "job": STR},
+    "alertmanager": {"url": URL},
+    "grafana": {"url": URL, "token_env": STR, "required_dashboards": STRLIST},
+    "sentry": {"url": URL, "token_env": STR, "org": STR, "project": STR, "dsn_env": STR},
+    "logs": {"url": URL, "query": STR, "max_age_minutes": NUMBER, "token_env": STR},
+    "dns": {"resolvers": STRLIST, "records": LIST, "ttl_max": INT},
+    "tls": {"hosts": STRLIST, "min_version": STR, "min_rsa_bits": INT},
+    "backups": {"directory": PATH, "list_command": STR, "pattern": STR, "min_count": INT,
+                "max_age_hours": THRESHOLD, "min_size_ratio": NUMBER},
+    "cdn": {"asset": STR, "headers": STRLIST},
+    "security": TABLE,
+    "application": TABLE,
+    "documentation": TABLE,
+    "external": TABLE,
+    "load": TABLE,
+    "e2e": TABLE,
+    "rollback": TABLE,
+    "ledger": TABLE,
+}
+
+ENVIRONMENT: dict[str, Any] = {
+    "kind": STR, "base_url": URL, "http_url": URL, "release": STR, "ca_bundle": PATH,
+    "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
+    "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
+    **COMPONENTS,
+}
+
+TOP_LEVEL: dict[str, Any] = {
+    "cutover": {"default_environment": STR, "signoffs": PATH, "reports": PATH},
+    "environments": MapOf(ENVIRONMENT),
+}
+
+KINDS = ("production", "staging", "other")
+
+# Defaults that fit ILS 2.0 (ils-target-profile.md); every value is overridable per environment.
+ILS_ENDPOINTS: dict[str, dict[str, Any]] = {
+    "health": {"path": "/api/health", "expect_status": 200, "critical": True,
+               "latency": {"warn": 200, "crit": 500}},
+    "liveness": {"path": "/health/live", "expect_status": 200, "critical": True},
+    "readiness": {"path": "/health/ready", "expect_status": 200, "critical": True},
+    "homepage": {"path": "/", "expect_status": 200, "critical": True,
+                 "latency": {"warn": 1000, "crit": 2000}},
+    "favicon": {"path": "/favicon.ico", "expect_status": 200, "critical": False},
+}
+
+ILS_PROFILE: dict[str, Any] = {
+    "health_paths": ["/health", "/api/health", "/health/live"],
+    "ready_path": "/health/ready",
+    "detailed_health_path": "/api/health/detailed",
+    "login_path": "/api/auth/jwt/login",
+    "me_path": "/api/auth/jwt/me",
+    "protected_paths": ["/api/patients", "/api/orders", "/api/admin/users"],
+    "static_asset": "/favicon.ico",
+    "unknown_api_path": "/api/cutover-probe-does-not-exist",
+    "csrf_cookie": "csrf-token",
+    "csrf_header": "X-CSRF-Token",
+    "session_cookies": ["ils.sid", "connect.sid", "session"],
+    "ready_wait_s": 30,
+    "ready_poll_s": 1,
+}
+
+
+def _kind_error(kind: str, value: Any) -> str | None:
+    checks = {
+        STR: lambda v: isinstance(v, str),
+        PATH: lambda v: isinstance(v, str) and v != "",
+        INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        BOOL: lambda v: isinstance(v, bool),
+        STRLIST: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        LIST: lambda v: isinstance(v, list),
+        TABLE: lambda v: isinstance(v, dict),
+        THRESHOLD: lambda v: isinstance(v, dict),
+        URL: lambda v: isinstance(v, str),
+    }
+    names = {STR: "a string", PATH: "a non-empty path", INT: "an integer", NUMBER: "a number",
+             BOOL: "true or false", STRLIST: "a list of strings", LIST: "a list",
+             TABLE: "a table", THRESHOLD: "a table like {warn = 500, crit = 1000}",
+             URL: "a URL"}
+    if not checks[kind](value):
+        return f"expected {names[kind]}, got {value!r}"
+    if kind == URL:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"expected an http(s) URL with a host, got {value!r}"
+    if kind == THRESHOLD:
+        unknown = sorted(set(value) - {"warn", "crit", "unit", "rollback", "higher_is_worse"})
+        if unknown:
+            return f"unknown threshold key(s) {', '.join(unknown)} (use warn, crit, rollback)"
+    return None
+
+
+def validate(data: Any, spec: Any, path: str, problems: list[str]) -> None:
+    """Append one message per problem found in `data` against `spec` (never stops at the first)."""
+    if isinstance(spec, str):
+        error = _kind_error(spec, data)
+        if error:
+            problems.append(f"{path}: {error}")
+        return
+    if isinstance(spec, MapOf):
+        if not isinstance(data, dict):
+            problems.append(f"{path}: expected a table, got {data!r}")
+            return
+        for key, value in data.items():
+            validate(value, spec.spec, f"{path}.{key}", problems)
+        return
+    if not isinstance(data, dict):
+        problems.append(f"{path}: expected a table, got {data!r}")
+        return
+    for key, value in data.items():
+        if key not in spec:
+            hint = _closest(key, list(spec))
+            problems.append(f"{path}.{key}: unknown key" + (f" (did you mean {hint!r}?)" if hint else ""))
+            continue
+        validate(value, spec[key], f"{path}.{key}", problems)
+
+
+def _closest(word: str, options: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
+    return match[0] if match else None

@@ -1,0 +1,26 @@
+"""Keys for state kept on config.stash and item.stash (never attributes set at run time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_cutover.governance import Governance
+from pytest_cutover.redact import Redactor
+from pytest_cutover.settings import Settings
+from pytest_cutover.verdict import CheckResult, Verdict
+
+settings_key = pytest.StashKey[Settings]()
+governance_key = pytest.StashKey[Governance]()
+redactor_key = pytest.StashKey[Redactor]()
+results_key = pytest.StashKey[dict[str, CheckResult]]()
+verdict_key = pytest.StashKey[Verdict]()
+started_key = pytest.StashKey[float]()
+# nodeid -> evidence entries, gathered on the controller for the evidence bundle
+evidence_store_key = pytest.StashKey[dict[str, list[dict[str, str]]]]()
+
+# per test
+measurements_key = pytest.StashKey[list[dict[str, Any]]]()
+evidence_key = pytest.StashKey[list[dict[str, str]]]()
+clients_key = pytest.StashKey[list[Any]]()
