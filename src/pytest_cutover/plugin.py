@@ -178,7 +178,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and report.when == "call":
         _apply_waiver(config, item, report)
     if report.longrepr is not None and not report.skipped:
-        report.longrepr = redact(str(report.longrepr))
+        text = str(report.longrepr)
+        if redact(text) != text:  # keep pytest's structured repr unless a secret is in it
+            report.longrepr = redact(text)
     report.sections = [(title, redact(text)) for title, text in report.sections]
     return report
 
@@ -271,7 +273,7 @@ def _summary_line(text: str) -> str:
     """The most telling line of a failure: pytest's 'E ' lines, else the last line."""
     lines = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
     if lines:
-        return " ".join(lines[:3])[:500]
+        return lines[0][:500]
     return (text.splitlines() or [""])[-1][:500]
 
 
