@@ -71,6 +71,7 @@ COMPONENTS: dict[str, Any] = {
 ENVIRONMENT: dict[str, Any] = {
     "kind": STR, "base_url": URL, "http_url": URL, "release": STR, "ca_bundle": PATH,
     "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
+    "signoffs": PATH,
     "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
     **COMPONENTS,
 }

@@ -199,7 +199,10 @@ class Settings:
 
     @property
     def signoffs_path(self) -> Path:
-        return self.path.parent / self.raw.get("cutover", {}).get("signoffs", "signoffs.toml")
+        """The environment's own sign-off file if it names one, else the shared one."""
+        chosen = self.environment.data.get("signoffs") or self.raw.get("cutover", {}).get(
+            "signoffs", "signoffs.toml")
+        return self.path.parent / chosen
 
 
 def _read_toml(path: Path, what: str, problems: list[str]) -> dict[str, Any] | None:
