@@ -1,0 +1,216 @@
+"""Security middleware in the order ILS applies it: headers, CORS, rate limits, CSRF.
+
+Each is plain ASGI (no response buffering) and reads the fault switches per request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ilsref.app.config import RateLimit
+from ilsref.app.errors import error_response
+from ilsref.app.responses import ApiJSONResponse
+from ilsref.app.state import AppState
+
+CSRF_COOKIE = "csrf-token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Login and health work without a CSRF token (the login page has none yet; probes send none).
+CSRF_EXEMPT = ("/api/auth/login", "/api/auth/jwt/login", "/api/health", "/health")
+
+HSTS = "max-age=31536000; includeSubDomains; preload"
+
+
+def is_health(path: str) -> bool:
+    return path in ("/health", "/health/live", "/health/ready") or path.startswith("/api/health")
+
+
+def _state(scope: Scope) -> AppState:
+    return scope["app"].state.ils  # type: ignore[no-any-return]
+
+
+def on_response_start(send: Send, edit: Callable[[MutableHeaders, Message], None]) -> Send:
+    """A `send` that lets `edit` change the headers of the response as it starts."""
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            edit(MutableHeaders(scope=message), message)
+        await send(message)
+    return wrapped
+
+
+class SecurityHeadersMiddleware:
+    """The helmet() set ILS sends, minus whatever the active faults remove."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        active = _state(scope).faults.active()
+
+        def edit(headers: MutableHeaders, message: Message) -> None:
+            wanted = {
+                "Content-Security-Policy": None if "no_csp" in active else "default-src 'self'",
+                "Strict-Transport-Security": (None if "no_hsts" in active else
+                                              "max-age=300" if "weak_hsts" in active else HSTS),
+                "X-Frame-Options": None if "no_xfo" in active else "SAMEORIGIN",
+                "X-Content-Type-Options": None if "no_xcto" in active else "nosniff",
+                "Referrer-Policy": None if "no_referrer_policy" in active else "no-referrer",
+                "Cross-Origin-Opener-Policy": "same-origin",
+                "Cross-Origin-Resource-Policy": "same-origin",
+            }
+            for name, value in wanted.items():
+                if value is not None:
+                    headers[name] = value
+            for name in ("server", "x-powered-by"):
+                if name in headers:
+                    del headers[name]
+            if "server_header_leak" in active:
+                headers["X-Powered-By"] = "Express"
+                headers["Server"] = "nginx/1.18.0"
+
+        await self.app(scope, receive, on_response_start(send, edit))
+
+
+class CorsMiddleware:
+    """Allow only the configured origin; `cors_reflect` reflects any origin with credentials."""
+
+    ALLOW_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
+    ALLOW_HEADERS = "Content-Type,Authorization,X-CSRF-Token,X-Requested-With"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = _state(scope)
+        request = Request(scope)
+        origin = request.headers.get("origin")
+        allowed = origin is not None and (origin == state.config.allowed_origin
+                                          or state.fault("cors_reflect"))
+        preflight = (scope["method"] == "OPTIONS"
+                     and "access-control-request-method" in request.headers)
+        if preflight:
+            response = Response(status_code=204, headers={"Vary": "Origin"})
+            if allowed:
+                response.headers.update(self._allow(origin or ""))
+                response.headers["Access-Control-Allow-Methods"] = self.ALLOW_METHODS
+                response.headers["Access-Control-Allow-Headers"] = self.ALLOW_HEADERS
+                response.headers["Access-Control-Max-Age"] = "600"
+            await response(scope, receive, send)
+            return
+
+        def edit(headers: MutableHeaders, message: Message) -> None:
+            headers.add_vary_header("Origin")
+            if allowed:
+                headers.update(self._allow(origin or ""))
+
+        await self.app(scope, receive, on_response_start(send, edit))
+
+    @staticmethod
+    def _allow(origin: str) -> dict[str, str]:
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+
+
+class RateLimitMiddleware:
+    """Fixed-window limits per client IP in Redis (express-rate-limit's draft-6 headers).
+
+    `/api/auth/*` has its own stricter window; health paths are exempt. If Redis fails the
+    request goes through: a limiter must not take the API down with it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/") or is_health(path):
+            await self.app(scope, receive, send)
+            return
+        state = _state(scope)
+        if state.fault("rate_limit_off"):
+            await self.app(scope, receive, send)
+            return
+        auth = path.startswith("/api/auth/")
+        rule = state.config.auth_rate_limit if auth else state.config.rate_limit
+        client = scope.get("client") or ("unknown", 0)
+        counted = await self._count(state, "auth" if auth else "api", client[0], rule)
+        if counted is None:
+            await self.app(scope, receive, send)
+            return
+        used, reset_in = counted
+        headers = {"RateLimit-Limit": str(rule.limit),
+                   "RateLimit-Remaining": str(max(rule.limit - used, 0)),
+                   "RateLimit-Reset": str(reset_in)}
+        if used > rule.limit:
+            body = {"error": "Too many requests, please try again later.", "retryAfter": reset_in}
+            response = ApiJSONResponse(body, status_code=429,
+                                       headers={**headers, "Retry-After": str(reset_in)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive,
+                       on_response_start(send, lambda h, m: h.update(headers)))
+
+    @staticmethod
+    async def _count(state: AppState, bucket: str, ip: str, rule: RateLimit
+                     ) -> tuple[int, int] | None:
+        now = time.time()
+        window = int(now // rule.window_s)
+        key = f"ils:rl:{bucket}:{ip}:{window}"
+        try:
+            async with state.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, rule.window_s + 1)
+                used, _ = await pipe.execute()
+        except Exception:
+            return None
+        reset_in = max(1, int((window + 1) * rule.window_s - now + 0.999))
+        return int(used), reset_in
+
+
+class CsrfMiddleware:
+    """Double-submit cookie: GETs receive `csrf-token`; other API calls echo it in X-CSRF-Token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        path = scope["path"]
+        if (scope["method"] not in SAFE_METHODS and path.startswith("/api/")
+                and not path.startswith(CSRF_EXEMPT)):
+            header = request.headers.get(CSRF_HEADER)
+            if not cookie or not header or not secrets.compare_digest(cookie, header):
+                response = error_response(403, "CSRF_TOKEN_INVALID",
+                                          "Invalid or missing CSRF token")
+                await response(scope, receive, send)
+                return
+        if scope["method"] == "GET" and not cookie:
+            token = secrets.token_urlsafe(32)
+            scope.setdefault("state", {})["csrf_token"] = token
+            cookie_header = f"{CSRF_COOKIE}={token}; Path=/; Secure; SameSite=Strict"
+            await self.app(scope, receive, on_response_start(
+                send, lambda h, m: h.append("Set-Cookie", cookie_header)))
+            return
+        await self.app(scope, receive, send)
+
+
+def csrf_token_for(request: Request) -> dict[str, Any]:
+    """The token this request carries or was just given (for `GET /api/csrf-token`)."""
+    return {"csrfToken": request.cookies.get(CSRF_COOKIE) or request.state.csrf_token}
