@@ -220,9 +220,11 @@ def _read_toml(path: Path, what: str, problems: list[str]) -> dict[str, Any] | N
 
 def _check_thresholds(env_name: str, data: dict[str, Any], problems: list[str]) -> None:
     tables: list[tuple[str, Any, Threshold | None]] = []
-    for name, value in data.get("thresholds", {}).items():
+    thresholds, endpoints = data.get("thresholds"), data.get("endpoints")
+    # a non-table here is already reported by the schema; do not crash on it
+    for name, value in (thresholds if isinstance(thresholds, dict) else {}).items():
         tables.append((f"thresholds.{name}", value, DEFAULTS.get(name)))
-    for name, endpoint in (data.get("endpoints") or {}).items():
+    for name, endpoint in (endpoints if isinstance(endpoints, dict) else {}).items():
         if isinstance(endpoint, dict) and isinstance(endpoint.get("latency"), dict):
             tables.append((f"endpoints.{name}.latency", endpoint["latency"], None))
     for where, value, base in tables:
