@@ -17,6 +17,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)", re.I), r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
+    # the same headers in a dict repr or JSON ({'Set-Cookie': 'sid=...'}), as assertion messages show them
+    (re.compile(r"(?P<pre>[\"'](?:authorization|cookie|set-cookie|x-csrf-token)[\"']\s*:\s*[\"'])"
+                r"[^\"'\r\n]+", re.I), r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>\b(?:authorization|cookie|set-cookie|x-csrf-token)\s*[:=]\s*)[^\r\n]+", re.I),
      r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>[\"']?(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
