@@ -1,0 +1,66 @@
+"""Secrets never leave the suite: known values and anything that looks like a credential are masked."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_cutover.redact import MASK, Redactor
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl"
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("connecting to postgresql://ils_app:Pa55-word!@db.internal:5432/ils", "Pa55-word!"),
+    ("redis://:r3dis-pw@cache:6379/0", "r3dis-pw"),
+    ("Authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz"),
+    ("got header bearer tok_live_9f8e7d", "tok_live_9f8e7d"),
+    (f"token was {JWT} in the body", JWT),
+    ("Cookie: ils.sid=s%3Aabc123.sig; csrf-token=zzz", "s%3Aabc123.sig"),
+    ("Set-Cookie: connect.sid=s3ss10n-value; Path=/; HttpOnly", "s3ss10n-value"),
+    ("x-csrf-token: 0123456789abcdef", "0123456789abcdef"),
+    ('{"email": "smoke@ils.test", "password": "hunter2hunter2"}', "hunter2hunter2"),
+    ("password=hunter2&email=a@b", "hunter2"),
+    ("{'accessToken': 'abcdef123456'}", "abcdef123456"),
+    ("api_key: k-123456789", "k-123456789"),
+    ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+    # a Python repr of headers, as pytest shows it in an assertion message
+    ("{'Set-Cookie': 'ils.sid=s3ss10n-value; Path=/'}", "s3ss10n-value"),
+    ("{'Authorization': 'Basic dXNlcjpwYXNz'}", "dXNlcjpwYXNz"),
+])
+def test_patterns_mask_credentials_we_did_not_know(text: str, secret: str) -> None:
+    redacted = Redactor()(text)
+    assert secret not in redacted
+    assert MASK in redacted
+
+
+@pytest.mark.parametrize("text", [
+    "GET /api/health returned 200 in 12 ms",
+    "postgresql://db.internal:5432/ils",  # no password: nothing to hide
+    "https://ils.example.com/api/patients?page=2",
+])
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert Redactor()(text) == text
+
+
+def test_dsn_keeps_user_and_host_for_the_reader() -> None:
+    assert Redactor()("postgresql://ils_app:pw1234@db:5432/ils") == "postgresql://ils_app:***@db:5432/ils"
+
+
+def test_known_secret_values_are_masked_wherever_they_appear() -> None:
+    redact = Redactor(["correct-horse-battery", "xy"])  # values shorter than 4 are ignored
+    assert redact("echo correct-horse-battery | base64; xy") == "echo *** | base64; xy"
+
+
+def test_longest_secret_is_masked_first_so_no_tail_leaks() -> None:
+    redact = Redactor(["abcd", "abcdefgh-secret"])
+    assert redact("value abcdefgh-secret end") == "value *** end"
+
+
+def test_secrets_can_be_added_later() -> None:
+    redact = Redactor()
+    redact.add("late-secret-value", "")
+    assert redact("x late-secret-value y") == "x *** y"
+
+
+def test_empty_text_stays_empty() -> None:
+    assert Redactor(["abcd"])("") == ""
