@@ -40,7 +40,10 @@ def _as_datetime(value: Any) -> dt.datetime | None:
         # a date-only expiry is valid through the end of that day (UTC)
         return dt.datetime.combine(value, dt.time.max, tzinfo=dt.UTC)
     if isinstance(value, str):
-        return _as_datetime(dt.datetime.fromisoformat(value))
+        try:  # a quoted date means the same as a TOML date: valid through the end of that day
+            return _as_datetime(dt.date.fromisoformat(value))
+        except ValueError:
+            return _as_datetime(dt.datetime.fromisoformat(value))
     raise ValueError(f"expected a date or date-time, got {value!r}")
 
 
