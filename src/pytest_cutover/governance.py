@@ -95,10 +95,10 @@ class Governance:
         return max(matching, key=lambda s: s.when) if matching else None
 
     def waiver_for(self, nodeid: str) -> Waiver | None:
-        for waiver in self.waivers:
-            if waiver.matches(nodeid):
-                return waiver
-        return None
+        """The matching waiver that runs longest, so a renewed waiver beats the expired one it
+        replaces (an expired one is returned only when no other matches)."""
+        matching = [w for w in self.waivers if w.matches(nodeid)]
+        return max(matching, key=lambda w: w.expires) if matching else None
 
 
 def _required(entry: dict[str, Any], keys: tuple[str, ...], where: str, problems: list[str]) -> bool:
