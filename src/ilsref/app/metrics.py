@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
-                               ProcessCollector, generate_latest)
+                               ProcessCollector, disable_created_metrics, generate_latest)
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+disable_created_metrics()  # ILS (prom-client) exports no *_created series
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
 
@@ -38,6 +39,9 @@ LOGINS = Counter("auth_login_attempts_total", "Login attempts", ("outcome",), re
 
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
+    if route is None and "app" in scope:
+        # Answered before routing (CSRF 403, 429): find the route it was meant for.
+        route = next((r for r in scope["app"].routes if r.matches(scope)[0] != Match.NONE), None)
     if isinstance(route, Mount):
         return route.path + "/{path}"
     path = getattr(route, "path", None)

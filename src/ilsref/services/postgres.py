@@ -107,6 +107,10 @@ def stop(run: RunDir, timeout: float = 10.0) -> None:
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
     run.stop(SERVICE)  # SIGTERM/SIGKILL to the group if anything is left
+    link = run.path / "postgres"
+    if link.is_symlink():  # a fallback cluster in /tmp: nothing may outlive the deployment
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+        link.unlink()
 
 
 def _cluster_root(run: RunDir) -> Path:
