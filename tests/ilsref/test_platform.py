@@ -406,7 +406,7 @@ def prometheus_ready(platform: Platform) -> bool:
     return http(f"{platform.env['prometheus']['url']}/-/ready")[0] == 200
 
 
-# fault -> (what shows it is active, described for the failure message)
+# fault -> a probe that is true while the fault shows in what the service answers
 LIVE_FAULTS: dict[str, Callable[[Platform], bool]] = {
     "prom_target_down": lambda p: target_health(p).get("redis") == "down",
     "prom_missing_rule": lambda p: "HighErrorRate" not in loaded_rules(p),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+import json
 from typing import Any
-
-import yaml
 
 from ilsref.monitoring.plan import MonitoringPlan, ScrapeTarget
 from ilsref.monitoring.rules import rule_groups
@@ -85,5 +84,5 @@ def write_all(plan: MonitoringPlan, active_faults: Collection[str]) -> None:
     for name, content in files.items():
         path = plan.path(name)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(content, sort_keys=False))
+        tmp.write_text(json.dumps(content, indent=2))  # JSON is YAML: no YAML library needed
         tmp.replace(path)  # a reload never sees half a file
