@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,3 +260,80 @@ def test_view_faults_change_what_clients_see(fresh_cluster: Cluster) -> None:
     assert container.image.endswith(":latest") and container.liveness_probe is None
     assert deployment.spec.replicas == 1 and len(_app_pods(api)) == 1
     assert client.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler(NS).items == []
+
+
+def test_previous_release_crashloop_makes_a_rollback_fail(fresh_cluster: Cluster) -> None:
+    fresh_cluster.set_faults("k8s_prev_crashloop")
+    assert fresh_cluster.kubectl("rollout", "undo", f"deployment/{APP}").returncode == 0
+    status = fresh_cluster.kubectl("rollout", "status", f"deployment/{APP}", "--timeout=20s")
+    assert status.returncode != 0 and "exceeded its progress deadline" in status.stderr
+    crashing = [p for p in _app_pods(fresh_cluster.api())
+                if p.spec.containers[0].image.endswith(f":{ilsref.PREVIOUS_RELEASE}")]
+    assert [p.status.container_statuses[0].state.waiting.reason for p in crashing] == ["CrashLoopBackOff"]
+    assert fresh_cluster.served_version() == ilsref.RELEASE
+
+
+# Each switch that is visible at rest, and how a client sees it.
+def _app_container(api: client.ApiClient) -> client.V1Container:
+    return client.AppsV1Api(api).read_namespaced_deployment(APP, NS).spec.template.spec.containers[0]
+
+
+def _waiting_reasons(api: client.ApiClient) -> list[str]:
+    return [s.state.waiting.reason for p in _app_pods(api) for s in p.status.container_statuses if s.state.waiting]
+
+
+def _app_log(api: client.ApiClient) -> str:
+    return str(client.CoreV1Api(api).read_namespaced_pod_log(_app_pods(api)[-1].metadata.name, NS))
+
+
+def _secret_age_days(api: client.ApiClient) -> float:
+    created = client.CoreV1Api(api).read_namespaced_secret("ils-secrets", NS).metadata.creation_timestamp
+    return (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds() / 86400
+
+
+VISIBLE: dict[str, Callable[[client.ApiClient], bool]] = {
+    "k8s_crashloop": lambda api: "CrashLoopBackOff" in _waiting_reasons(api),
+    "k8s_image_pull": lambda api: "ImagePullBackOff" in _waiting_reasons(api),
+    "k8s_restarts": lambda api: {s.restart_count for p in _app_pods(api) for s in p.status.container_statuses} == {5},
+    "k8s_single_replica": lambda api: client.AppsV1Api(api).read_namespaced_deployment(APP, NS).spec.replicas == 1,
+    "k8s_latest_tag": lambda api: _app_container(api).image.endswith(":latest"),
+    "k8s_no_probes": lambda api: _app_container(api).liveness_probe is None,
+    "k8s_same_probes": lambda api: _app_container(api).liveness_probe == _app_container(api).readiness_probe,
+    "k8s_no_limits": lambda api: not (_app_container(api).resources.limits or {}),
+    "k8s_no_hpa": lambda api: not client.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler(NS).items,
+    "k8s_no_pdb": lambda api: not client.PolicyV1Api(api).list_namespaced_pod_disruption_budget(NS).items,
+    "k8s_pdb_blocks": lambda api: client.PolicyV1Api(api).read_namespaced_pod_disruption_budget(
+        "ils-app-pdb", NS).status.disruptions_allowed == 0,
+    "k8s_ingress_no_tls": lambda api: not client.NetworkingV1Api(api).read_namespaced_ingress("ils-ingress", NS).spec.tls,
+    "k8s_no_endpoints": lambda api: not client.CoreV1Api(api).read_namespaced_endpoints("ils-app-service", NS).subsets,
+    "k8s_error_logs": lambda api: "ERROR" in _app_log(api),
+    "k8s_secret_in_configmap": lambda api: "DATABASE_URL" in client.CoreV1Api(api).read_namespaced_config_map(
+        "ils-config", NS).data,
+    "k8s_old_secret": lambda api: _secret_age_days(api) > 90,
+}
+
+
+def test_every_fault_switch_is_covered_here_or_by_a_rollout_test() -> None:
+    declared = {fault.name for fault in k8s_service.FAULTS}
+    assert declared == set(VISIBLE) | {"k8s_stuck_rollout", "k8s_prev_crashloop"}
+
+
+@pytest.mark.parametrize("fault", sorted(VISIBLE))
+def test_fault_is_visible_while_set_and_gone_when_cleared(cluster: Cluster, fault: str) -> None:
+    api, visible = cluster.api(), VISIBLE[fault]
+    assert not visible(api), f"{fault} shows on the healthy cluster"
+    cluster.ctx.faults.write({fault})
+    try:
+        assert _eventually(lambda: visible(api)), f"{fault} did not show within 3 s"
+    finally:
+        cluster.ctx.faults.write(set())
+    assert _eventually(lambda: not visible(api)), f"{fault} still shows 3 s after clearing it"
+
+
+def _eventually(condition: Callable[[], bool], within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

@@ -28,7 +28,8 @@ def _app_lines(pod: Obj, version: str, crashing: bool, errors: bool) -> list[tup
     base = {"pid": 1, "hostname": pod["metadata"]["name"], "service": "ils-app", "version": version}
 
     def line(moment: datetime, level: str, msg: str, **extra: Any) -> tuple[datetime, str]:
-        return moment, json.dumps({"level": level, "time": _stamp(moment), **base, "msg": msg, **extra})
+        return moment, json.dumps({"level": level, "time": _stamp(moment), **base, "msg": msg, **extra},
+                                  separators=(",", ":"))
 
     lines = [
         line(started + timedelta(seconds=2), "info", "Starting ILS server", nodeEnv="production"),

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ilsref.k8s import podlogs, resources, routes
+from ilsref.k8s import podlogs, resources, routes, tables
 from ilsref.k8s.api import Api
 from ilsref.k8s.selectors import SelectorError
 from ilsref.k8s.store import ApiError
@@ -113,7 +113,11 @@ class ApiHandler(BaseHTTPRequestHandler):
             if method == "GET" and params.get("watch") in ("1", "true"):
                 return self._stream_watch(route, params)
             if method == "GET":
-                return self._send_json(200, api.list(route, params))
+                listed = api.list(route, params)
+                if tables.wants_table(self.headers.get("Accept", "")):
+                    listed = tables.table(route.resource.kind, listed["items"],
+                                          listed["metadata"]["resourceVersion"])
+                return self._send_json(200, listed)
             if method == "POST":
                 return self._send_json(201, api.create(route, self._body()))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on a collection")
@@ -125,7 +129,10 @@ class ApiHandler(BaseHTTPRequestHandler):
                                   error_logs="k8s_error_logs" in api.faults())
             return self._send(200, text.encode(), "text/plain")
         if method == "GET":
-            return self._send_json(200, api.get(route))
+            obj = api.get(route)
+            if route.subresource is None and tables.wants_table(self.headers.get("Accept", "")):
+                obj = tables.table(route.resource.kind, [obj])
+            return self._send_json(200, obj)
         if method == "PUT":
             return self._send_json(200, api.replace(route, self._body()))
         if method == "PATCH":
@@ -142,7 +149,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        as_table = tables.wants_table(self.headers.get("Accept", ""))
         for event in events:
+            if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                event = {**event, "object": tables.table(route.resource.kind, [event["object"]])}
             line = json.dumps(event).encode() + b"\n"
             self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
             self.wfile.flush()
