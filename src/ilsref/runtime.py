@@ -99,15 +99,15 @@ class RunDir:
         user: str | None = None,
     ) -> subprocess.Popen[bytes]:
         """Start a long-running process in its own session, logging to logs/<name>.log."""
-        log = (self.logs / f"{name}.log").open("ab")
         full_env = {**os.environ, **(env or {})}
         cmd = list(argv)
         if user is not None and os.geteuid() == 0:
             cmd = ["runuser", "-u", user, "--", *cmd]
-        proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=full_env, cwd=cwd, start_new_session=True,
-        )
+        with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=full_env, cwd=cwd, start_new_session=True,
+            )
         procs = self.processes()
         procs[name] = proc.pid
         self._save(procs)
