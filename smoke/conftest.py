@@ -1,0 +1,218 @@
+"""Smoke fixtures: short timeouts, a bounded wait for the target, the smoke account's token.
+
+Smoke runs right after a deploy and must answer in seconds: every request gets a short timeout,
+and once the target is known not to answer, every check fails at once instead of timing out
+one after another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover.clients.http import HttpClient, HttpResult
+from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.settings import Environment, Unavailable
+from pytest_cutover.stash import settings_key
+from pytest_cutover import not_applicable, unverified
+
+SMOKE_TIMEOUT_S = 5.0  # a smoke probe that takes longer is a finding, not something to wait for
+SMOKE_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One entry of the environment's `endpoints` table (defaults: schema.ILS_ENDPOINTS)."""
+
+    name: str
+    path: str
+    method: str = "GET"
+    expect_status: int = 200
+    latency: dict[str, Any] | None = None
+    critical: bool = True
+    auth: str | None = None  # account name whose token the call carries
+    expect_json: dict[str, Any] | None = None
+
+    @classmethod
+    def from_config(cls, name: str, table: dict[str, Any]) -> Endpoint:
+        return cls(name=name, **table)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the bounded wait for the target's health path found."""
+
+    ready: bool
+    path: str
+    waited_s: float
+    attempts: int
+    last: str  # HttpResult.describe() of the last attempt
+
+    def explain(self) -> str:
+        return (f"GET {self.path} did not answer 200 within {self.waited_s:.0f} s "
+                f"({self.attempts} attempts); last: {self.last}")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    email: str
+    password: str
+
+
+# --- collection: parametrize from configuration, link every check to the smoke-test item -------
+
+def _environment(config: pytest.Config) -> Environment | None:
+    settings = config.stash.get(settings_key, None)
+    return settings.environment if settings is not None else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    env = _environment(metafunc.config)
+    if env is None:
+        return  # the plugin is inactive; the fixtures say how to configure it
+    if "endpoint" in metafunc.fixturenames:
+        endpoints = [Endpoint.from_config(name, table) for name, table in env.endpoints.items()]
+        # A non-critical endpoint (e.g. the favicon) is reported but does not block GO.
+        metafunc.parametrize("endpoint", [
+            pytest.param(e, id=e.name, marks=() if e.critical else pytest.mark.non_blocking)
+            for e in endpoints])
+    for fixture, key in (("health_path", "health_paths"), ("protected_path", "protected_paths")):
+        if fixture in metafunc.fixturenames:
+            paths = env.profile.get(key) or []
+            metafunc.parametrize(fixture, paths, ids=[p.strip("/") or "root" for p in paths])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SMOKE_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.checklist("verify.smoke-tests"))
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def smoke_timeout_s(target: Environment) -> float:
+    """Per-request timeout: profile `smoke_timeout_s`, else the target's, capped at 5 s."""
+    configured = target.profile.get("smoke_timeout_s")
+    return float(configured) if configured else min(target.timeout_s, SMOKE_TIMEOUT_S)
+
+
+@pytest.fixture
+def http(http: HttpClient, smoke_timeout_s: float) -> HttpClient:
+    """The plugin's client (transcripts become evidence) with the smoke timeout."""
+    http.timeout_s = smoke_timeout_s
+    return http
+
+
+def _new_client(target: Environment, timeout_s: float) -> HttpClient:
+    return HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=timeout_s)
+
+
+def wait_for_health(client: HttpClient, path: str, wait_s: float, poll_s: float) -> Readiness:
+    """Poll `path` until it answers 200 or `wait_s` is spent; no request outlives the deadline.
+
+    Certificates are not verified here: whether the target answers and whether it is trusted
+    are separate claims, and the TLS checks make the second one.
+    """
+    started = time.monotonic()
+    deadline = started + wait_s
+    attempts, last = 0, "no attempt"
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        attempts += 1
+        result = client.get(path, verify=False, timeout_s=max(0.5, min(client.timeout_s, remaining)))
+        last = result.describe()
+        if result.status == 200:
+            return Readiness(True, path, time.monotonic() - started, attempts, last)
+        time.sleep(max(0.0, min(poll_s, deadline - time.monotonic())))
+    return Readiness(False, path, time.monotonic() - started, attempts, last)
+
+
+@pytest.fixture(scope="session")
+def readiness(target: Environment, smoke_timeout_s: float) -> Readiness:
+    """The bounded wait (profile ready_wait_s / ready_poll_s) for the first health path."""
+    profile = target.profile
+    paths = profile.get("health_paths") or ["/api/health"]
+    client = _new_client(target, smoke_timeout_s)
+    try:
+        return wait_for_health(client, paths[0], float(profile["ready_wait_s"]),
+                               float(profile["ready_poll_s"]))
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def target_answers(readiness: Readiness) -> None:
+    """Fail fast: once the target is known not to answer, no check waits for its own timeout."""
+    if not readiness.ready:
+        pytest.fail(f"target not ready, check not attempted: {readiness.explain()}", pytrace=False)
+
+
+def account_named(target: Environment, name: str) -> Account:
+    """An account of the `accounts` table with its secrets, or the check ends unverified."""
+    try:
+        accounts = target.component("accounts")
+    except Unavailable as exc:
+        if exc.not_applicable:
+            not_applicable(str(exc))
+        unverified(str(exc))
+    table = accounts.get(name)
+    if not isinstance(table, dict) or not {"email_env", "password_env"} <= set(table):
+        unverified(f"no {name!r} account for environment {target.name!r}: add "
+                   f"[environments.{target.name}.accounts.{name}] with email_env and password_env")
+    return Account(name, secret_or_unverified(target, table["email_env"]),
+                   secret_or_unverified(target, table["password_env"]))
+
+
+@pytest.fixture(scope="session")
+def smoke_account(target: Environment) -> Account:
+    """The dedicated smoke-test account (`accounts.smoke`)."""
+    return account_named(target, "smoke")
+
+
+def log_in(client: HttpClient, target: Environment, email: str, password: str) -> HttpResult:
+    return client.post(target.profile["login_path"], json={"email": email, "password": password})
+
+
+@pytest.fixture
+def login(http: HttpClient, target: Environment) -> Callable[[str, str], HttpResult]:
+    """`login(email, password)`: one login attempt through the check's own client."""
+    return lambda email, password: log_in(http, target, email, password)
+
+
+@pytest.fixture(scope="session")
+def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
+           ) -> Iterator[Callable[[str], str]]:
+    """`tokens("smoke")`: a bearer token from a real login of that account, one login per run."""
+    client = _new_client(target, smoke_timeout_s)
+    issued: dict[str, str] = {}
+
+    def _token(name: str) -> str:
+        if name not in issued:
+            if not readiness.ready:
+                pytest.fail(f"target not ready: {readiness.explain()}", pytrace=False)
+            account = account_named(target, name)
+            result = log_in(client, target, account.email, account.password)
+            token = (result.json() or {}).get("accessToken") if result.status == 200 else None
+            if not token:
+                pytest.fail(f"login of the {name!r} account failed, so no token: "
+                            f"{result.describe()}", pytrace=False)
+            issued[name] = token
+        return issued[name]
+
+    yield _token
+    client.close()
+
+
+@pytest.fixture
+def smoke_auth(tokens: Callable[[str], str]) -> dict[str, str]:
+    """Request headers carrying the smoke account's bearer token."""
+    return {"Authorization": f"Bearer {tokens('smoke')}"}

@@ -1,0 +1,69 @@
+"""Smoke: the API is closed to anonymous callers and open to a real login of the smoke account;
+bad credentials and malformed logins are refused.
+
+Only one failed login of the real smoke account per run (lockout is 5 in 15 minutes), and it is
+followed by a successful one; other refusals use a random address that matches no account.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+pytestmark = pytest.mark.checklist("verify.login", "success.users-log-in")
+
+
+def _random_email():
+    return f"cutover-smoke-{secrets.token_hex(6)}@invalid.example"
+
+
+@pytest.mark.checklist("verify.api-responds")
+def test_protected_path_rejects_anonymous_call(http, protected_path):
+    result = http.get(protected_path)
+    assert result.status == 401, f"{result.describe()} (expected 401 without a token)"
+
+
+@pytest.mark.checklist("verify.api-responds")
+def test_protected_path_accepts_the_smoke_token(http, protected_path, smoke_auth):
+    # 403 is an answer to an authenticated caller whose role may not see the path.
+    result = http.get(protected_path, headers=smoke_auth)
+    assert result.status is not None and (200 <= result.status < 300 or result.status == 403), (
+        f"{result.describe()} (expected 2xx, or 403 for the role, with the smoke token)")
+
+
+def test_smoke_account_logs_in(login, smoke_account):
+    result = login(smoke_account.email, smoke_account.password)
+    body = result.json() if result.status == 200 else None
+    assert result.status == 200 and isinstance(body, dict) and body.get("accessToken"), (
+        f"{result.describe()} (expected 200 with an accessToken)")
+
+
+def test_current_user_is_the_smoke_account(http, target, smoke_account, smoke_auth):
+    path = target.profile["me_path"]
+    result = http.get(path, headers=smoke_auth)
+    body = result.json()
+    user = body.get("user", body) if isinstance(body, dict) else {}
+    email = user.get("email") if isinstance(user, dict) else None
+    assert result.status == 200 and str(email).lower() == smoke_account.email.lower(), (
+        f"GET {path} answered {result.status} for user {email!r} (expected 200 for the smoke "
+        f"account)")
+
+
+def test_unknown_account_is_rejected(login):
+    result = login(_random_email(), secrets.token_urlsafe(12))
+    assert result.status == 401, f"{result.describe()} (expected 401 for an unknown account)"
+
+
+def test_wrong_password_is_rejected(login, smoke_account):
+    result = login(smoke_account.email, "wrong-" + secrets.token_urlsafe(12))
+    # Clear the failure count at once, so repeated runs never lock the smoke account out.
+    login(smoke_account.email, smoke_account.password)
+    assert result.status == 401, (
+        f"{result.describe()} (expected 401 for the smoke account with a wrong password)")
+
+
+def test_login_without_body_is_rejected(http, target):
+    path = target.profile["login_path"]
+    result = http.post(path, headers={"Content-Type": "application/json"})
+    assert result.status == 400, f"{result.describe()} (expected 400 for a login without body)"

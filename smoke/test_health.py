@@ -1,0 +1,79 @@
+"""Smoke: liveness, readiness and detailed health report a healthy target, fast enough.
+
+ILS answers `status: ok` on its simple health paths (not `healthy`); `degraded` is a failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_cutover import unverified
+
+pytestmark = pytest.mark.checklist("verify.health-green", "verify.deployment-verification",
+                                   "t24.staging-healthy")
+
+
+def _field(result, name):
+    body = result.json()
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def test_health_path_reports_status_ok(http, health_path):
+    result = http.get(health_path)
+    assert result.status == 200, f"{result.describe()} (expected 200)"
+    status = _field(result, "status")
+    assert status == "ok", f"GET {health_path} reports status {status!r} (expected 'ok')"
+
+
+def test_health_path_reports_database_connected(http, health_path):
+    result = http.get(health_path)
+    database = _field(result, "database")
+    assert database == "connected", (
+        f"GET {health_path} reports database {database!r} (expected 'connected'); "
+        f"{result.describe()}")
+
+
+def test_health_path_answers_within_latency_budget(http, health_path, measure):
+    result = http.get(health_path)
+    assert result.status is not None, result.describe()
+    measure("health_latency_ms", result.elapsed_ms, subject=f"GET {health_path}")
+
+
+def test_readiness_path_reports_ready(http, target):
+    path = target.profile["ready_path"]
+    result = http.get(path)
+    status = _field(result, "status")
+    assert (result.status, status) == (200, "ready"), (
+        f"GET {path} answered {result.status} with status {status!r} (expected 200 'ready'); "
+        f"{result.describe()}")
+
+
+@pytest.fixture
+def detailed_health(http, target, evidence):
+    path = target.profile["detailed_health_path"]
+    result = http.get(path)
+    body = result.json()
+    assert result.status in (200, 503) and isinstance(body, dict), (
+        f"{result.describe()} (expected a JSON health report)")
+    evidence("detailed health", body, "json")
+    return path, body
+
+
+def test_detailed_health_reports_healthy(detailed_health):
+    path, body = detailed_health
+    assert body.get("status") == "healthy", (
+        f"GET {path} reports status {body.get('status')!r} (expected 'healthy'); "
+        f"database {body.get('database')!r}, redis {body.get('redis')!r}")
+
+
+def test_detailed_health_reports_database_connected(detailed_health):
+    path, body = detailed_health
+    assert body.get("database") == "connected", (
+        f"GET {path} reports database {body.get('database')!r} (expected 'connected')")
+
+
+def test_detailed_health_reports_redis_up(detailed_health):
+    path, body = detailed_health
+    if "redis" not in body:
+        unverified(f"GET {path} reports no redis field: Redis health cannot be judged from it")
+    assert body["redis"] == "up", f"GET {path} reports redis {body['redis']!r} (expected 'up')"
