@@ -282,6 +282,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if settings_key not in config.stash or hasattr(config, "workerinput"):
         return
+    if config.option.collectonly:  # nothing ran: no verdict, and keep the last run's reports
+        return
     verdict = compute_verdict(config)
     from pytest_cutover.report import files
 
