@@ -8,6 +8,7 @@ All problems are collected and reported together in one `ConfigError`.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,14 @@ def read_dotenv(path: Path) -> dict[str, str]:
             continue
         values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+_VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def expand_vars(text: str, env: Mapping[str, str]) -> str:
+    """`${NAME}` and `${NAME:-default}` in paths (e.g. the reference deployment's run dir)."""
+    return _VAR.sub(lambda m: env.get(m["name"]) or (m["default"] or ""), text)
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +274,7 @@ def load(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = Non
     base_dir = path.parent
     include = data.get("include")
     if isinstance(include, str):
-        include_path = (base_dir / include)
+        include_path = base_dir / expand_vars(include, env)
         included = _read_toml(include_path, f"environments.{name}.include", problems)
         if included is None and not include_path.exists():
             problems.append(f"environments.{name}.include: for the local reference deployment run "
@@ -291,14 +300,14 @@ def load(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = Non
     secrets_source: dict[str, str] = {}
     env_file = data.get("env_file")
     if isinstance(env_file, str):
-        env_path = base_dir / env_file
+        env_path = base_dir / expand_vars(env_file, env)
         if env_path.is_file():
             secrets_source = read_dotenv(env_path)
         else:
             problems.append(f"environments.{name}.env_file: {str(env_path)!r} does not exist")
     ca_bundle = data.get("ca_bundle")
     if isinstance(ca_bundle, str):
-        ca_path = base_dir / ca_bundle
+        ca_path = base_dir / expand_vars(ca_bundle, env)
         if not ca_path.is_file():
             problems.append(f"environments.{name}.ca_bundle: {str(ca_path)!r} does not exist")
         else:
