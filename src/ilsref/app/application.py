@@ -13,6 +13,7 @@ from ilsref.app import admin, auth, docs, health, orders, pages, patients, repor
 from ilsref.app.config import AppConfig
 from ilsref.app.errors import ApiError, UnhandledErrorMiddleware, api_error_handler
 from ilsref.app.fault_effects import FaultEffectsMiddleware
+from ilsref.app.load_faults import LoadFaultsMiddleware
 from ilsref.app.metrics import MetricsMiddleware, metrics_endpoint
 from ilsref.app.security import (CorsMiddleware, CsrfMiddleware, RateLimitMiddleware,
                                  SecurityHeadersMiddleware)
@@ -47,6 +48,7 @@ def create_app(config: AppConfig) -> Starlette:
         Middleware(SecurityHeadersMiddleware),  # on every answer, errors included
         Middleware(UnhandledErrorMiddleware),
         Middleware(FaultEffectsMiddleware),
+        Middleware(LoadFaultsMiddleware),  # load/ faults: latency, errors, slow DB, leak
         Middleware(CorsMiddleware),
         Middleware(RateLimitMiddleware),
         Middleware(CsrfMiddleware),
