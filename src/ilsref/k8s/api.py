@@ -73,7 +73,8 @@ class Api:
         with self.store.lock:
             version = self.store.resource_version
             objects = self.store.list(route.resource, route.namespace)
-        shown = [s for s in (self.show(route.resource, o) for o in objects) if s is not None and matches(s)]
+        visible = (self.show(route.resource, o) for o in objects)
+        shown = [s for s in visible if s is not None and matches(s)]
         return {"kind": f"{route.resource.kind}List", "apiVersion": route.resource.api_version,
                 "metadata": {"resourceVersion": str(version)}, "items": shown}
 
@@ -91,7 +92,8 @@ class Api:
     def _settle(self, resource: Resource, obj: Obj) -> Obj:
         """Run the controller, then return the object as it is now, as the client sees it."""
         self.controller.reconcile_all()
-        current = self.store.find(resource, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        namespace, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+        current = self.store.find(resource, namespace, name)
         return self.show(resource, current or obj) or current or obj
 
     def create(self, route: Route, body: Any) -> Obj:
@@ -120,7 +122,8 @@ class Api:
             current = self.store.get(route.resource, route.namespace or "", route.name or "")
             if route.subresource == "scale":
                 replicas = (body.get("spec") or {}).get("replicas")
-                return self._rescale(route, current, replicas, body.get("metadata", {}).get("resourceVersion"))
+                version = body.get("metadata", {}).get("resourceVersion")
+                return self._rescale(route, current, replicas, version)
             name = (body.get("metadata") or {}).get("name")
             if name not in (None, route.name):
                 raise ApiError(400, "BadRequest", f"the name of the object ({name}) does not match "
@@ -139,8 +142,9 @@ class Api:
                                          patched["metadata"].get("resourceVersion"))
                 patched = apply_patch(current, content_type, body)
             except PatchError as exc:
-                code = 415 if "unknown format" in str(exc) else 422
-                raise ApiError(code, "UnsupportedMediaType" if code == 415 else "Invalid", str(exc)) from exc
+                if "unknown format" in str(exc):
+                    raise ApiError(415, "UnsupportedMediaType", str(exc)) from exc
+                raise ApiError(422, "Invalid", str(exc)) from exc
             if not isinstance(patched, dict):
                 raise ApiError(422, "Invalid", "the patch does not produce an object")
             patched["metadata"]["name"] = current["metadata"]["name"]
@@ -173,7 +177,8 @@ class Api:
             current["metadata"]["resourceVersion"] = version
         updated = self.store.update(route.resource, current)
         self.controller.reconcile_all()
-        shown = self.show(route.resource, self.store.get(route.resource, route.namespace or "", route.name or ""))
+        shown = self.show(route.resource, self.store.get(route.resource, route.namespace or "",
+                                                         route.name or ""))
         return self._scale(shown or updated)
 
     def delete(self, route: Route) -> Obj:

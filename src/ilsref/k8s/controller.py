@@ -1,15 +1,14 @@
 """The deployment controller, run synchronously after every write (and on fault changes).
 
-It keeps ReplicaSets, pods, Deployment status, Endpoints and PDB status consistent with the
-specs, the way the real controllers would once they have settled. Pod health follows the fault
-switches; a rollout whose new pods cannot become ready stays at one surge pod and, after the
-progress deadline, reports ProgressDeadlineExceeded.
+It keeps ReplicaSets, pods and Deployment status consistent with the specs, the way the real
+controllers would once they have settled (Endpoints and PDB status: see `derived`). Pod health
+follows the fault switches; a rollout whose new pods cannot become ready stays at one surge pod
+and, after the progress deadline, reports ProgressDeadlineExceeded.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import time
@@ -17,14 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ilsref.k8s import meta
+from ilsref.k8s import derived, meta
 from ilsref.k8s.podstatus import READY, Health, is_ready, pod_status
 from ilsref.k8s.resources import of_kind
-from ilsref.k8s.selectors import matches_labels
 from ilsref.k8s.store import Obj, Store
 
 DEPLOYMENTS, REPLICASETS, PODS = of_kind("Deployment"), of_kind("ReplicaSet"), of_kind("Pod")
-SERVICES, ENDPOINTS, PDBS = of_kind("Service"), of_kind("Endpoints"), of_kind("PodDisruptionBudget")
 STATEFULSETS = of_kind("StatefulSet")
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
@@ -59,19 +56,6 @@ def image_tag(image: str) -> str:
     return name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else "latest"
 
 
-def _resolve(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        exact = total * int(value[:-1]) / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value)
-
-
-def _address(pod: Obj) -> dict[str, Any]:
-    return {"ip": pod["status"]["podIP"], "nodeName": pod["spec"].get("nodeName"),
-            "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"],
-                          "namespace": pod["metadata"]["namespace"], "uid": pod["metadata"]["uid"]}}
-
-
 class DeploymentController:
     def __init__(self, store: Store, faults: Callable[[], frozenset[str]], *,
                  version_file: Path | None = None, app_name: str = "ils-app",
@@ -96,8 +80,8 @@ class DeploymentController:
             self._collect_garbage()
             for deployment in self.store.list(DEPLOYMENTS):
                 self._reconcile(deployment, faults)
-            self._sync_endpoints()
-            self._sync_pdb_status()
+            derived.sync_endpoints(self.store)
+            derived.sync_pdb_status(self.store)
             self._link_version()
 
     # --- deployments -------------------------------------------------------------------------
@@ -125,7 +109,8 @@ class DeploymentController:
             new_rs["metadata"]["annotations"][REVISION] = str(top + 1)
             new_rs = self.store.update(REPLICASETS, new_rs, check_version=False)
             self._start_rollout(deployment, new_rs)
-        elif deployment["metadata"]["uid"] not in self._started and new_rs["metadata"]["uid"] not in self._completed:
+        elif (deployment["metadata"]["uid"] not in self._started
+              and new_rs["metadata"]["uid"] not in self._completed):  # first pass after a restart
             self._start_rollout(deployment, new_rs)
 
         desired = self.desired_replicas(deployment, faults)
@@ -155,11 +140,11 @@ class DeploymentController:
 
     def _surge(self, deployment: Obj, desired: int) -> int:
         rolling = (deployment["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-        return _resolve(rolling.get("maxSurge", "25%"), desired, round_up=True)
+        return meta.resolve_count(rolling.get("maxSurge", "25%"), desired, round_up=True)
 
     def _max_unavailable(self, deployment: Obj, desired: int) -> int:
         rolling = (deployment["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-        return _resolve(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
+        return meta.resolve_count(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
 
     def _deadline(self, deployment: Obj) -> float:
         return min(float(deployment["spec"].get("progressDeadlineSeconds", 600)), self.progress_deadline)
@@ -267,22 +252,25 @@ class DeploymentController:
         started = self._started.get(uid)
         rs_name = new_rs["metadata"]["name"]
         if new_uid in self._completed:
-            progressing = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
+            progressing = ("True", "NewReplicaSetAvailable",
+                           f'ReplicaSet "{rs_name}" has successfully progressed.')
         elif started and time.monotonic() - started[1] > self._deadline(deployment):
-            progressing = ("False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.')
+            progressing = ("False", "ProgressDeadlineExceeded",
+                           f'ReplicaSet "{rs_name}" has timed out progressing.')
         else:
             progressing = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
         minimum = desired - self._max_unavailable(deployment, desired)
         availability = (("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
                         if available >= minimum else
-                        ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."))
+                        ("False", "MinimumReplicasUnavailable",
+                         "Deployment does not have minimum availability."))
         old_conditions = {c["type"]: c for c in (deployment.get("status") or {}).get("conditions") or []}
         status = {
             "observedGeneration": deployment["metadata"].get("generation", 1),
             "replicas": len(all_pods), "updatedReplicas": len(new_pods),
             "readyReplicas": available, "availableReplicas": available,
-            "conditions": [self._condition("Available", availability, old_conditions),
-                           self._condition("Progressing", progressing, old_conditions)],
+            "conditions": [meta.condition("Available", availability, old_conditions),
+                           meta.condition("Progressing", progressing, old_conditions)],
         }
         if len(all_pods) - available > 0:
             status["unavailableReplicas"] = len(all_pods) - available
@@ -290,17 +278,7 @@ class DeploymentController:
         deployment["metadata"].setdefault("annotations", {})[REVISION] = str(revision(new_rs))
         self.store.update(DEPLOYMENTS, deployment, check_version=False)
 
-    @staticmethod
-    def _condition(kind: str, value: tuple[str, str, str], old: dict[str, Any]) -> dict[str, Any]:
-        status, reason, message = value
-        previous = old.get(kind)
-        if previous and (previous["status"], previous.get("reason"), previous.get("message")) == value:
-            return previous
-        stamp = meta.now_iso()
-        return {"type": kind, "status": status, "reason": reason, "message": message,
-                "lastUpdateTime": stamp, "lastTransitionTime": stamp}
-
-    # --- garbage collection, endpoints, PDB status ---------------------------------------------
+    # --- garbage collection --------------------------------------------------------------------
     def _collect_garbage(self) -> None:
         for resource in (REPLICASETS, PODS):  # owners first, so orphaned pods go in the same pass
             uids = {o["metadata"]["uid"] for r in (DEPLOYMENTS, REPLICASETS, STATEFULSETS)
@@ -309,51 +287,6 @@ class DeploymentController:
                 owner = meta.controller_uid(obj)
                 if owner is not None and owner not in uids:
                     self.store.delete(resource, obj["metadata"]["namespace"], obj["metadata"]["name"])
-
-    def _sync_endpoints(self) -> None:
-        for service in self.store.list(SERVICES):
-            selector = service["spec"].get("selector")
-            if not selector:
-                continue
-            namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
-            pods = [p for p in self.store.list(PODS, namespace)
-                    if matches_labels({"matchLabels": selector}, meta.labels(p)) and p.get("status", {}).get("podIP")]
-            ready = [_address(p) for p in pods if is_ready(p)]
-            not_ready = [_address(p) for p in pods if not is_ready(p)]
-            ports = [{"name": p.get("name", ""), "protocol": p.get("protocol", "TCP"),
-                      "port": p["targetPort"] if isinstance(p.get("targetPort"), int) else p["port"]}
-                     for p in service["spec"].get("ports") or []]
-            subset: dict[str, Any] = {"ports": ports}
-            if ready:
-                subset["addresses"] = ready
-            if not_ready:
-                subset["notReadyAddresses"] = not_ready
-            endpoints = self.store.find(ENDPOINTS, namespace, name) or {
-                "metadata": {"name": name, "namespace": namespace,
-                             "labels": dict(meta.labels(service))}}
-            endpoints["subsets"] = [subset] if pods else []
-            if "uid" in endpoints["metadata"]:
-                self.store.update(ENDPOINTS, endpoints, check_version=False)
-            else:
-                self.store.create(ENDPOINTS, endpoints, created=service["metadata"]["creationTimestamp"])
-
-    def _sync_pdb_status(self) -> None:
-        for pdb in self.store.list(PDBS):
-            namespace = pdb["metadata"]["namespace"]
-            pods = [p for p in self.store.list(PODS, namespace)
-                    if matches_labels(pdb["spec"].get("selector"), meta.labels(p))]
-            healthy = sum(1 for p in pods if is_ready(p))
-            wanted = _resolve(pdb["spec"].get("minAvailable", 0), len(pods), round_up=True)
-            pdb["status"] = {
-                "observedGeneration": pdb["metadata"].get("generation", 1),
-                "currentHealthy": healthy, "desiredHealthy": wanted, "expectedPods": len(pods),
-                "disruptionsAllowed": max(0, healthy - wanted),
-                "conditions": [self._condition(
-                    "DisruptionAllowed",
-                    ("True", "SufficientPods", "") if healthy > wanted else ("False", "InsufficientPods", ""),
-                    {c["type"]: c for c in (pdb.get("status") or {}).get("conditions") or []})],
-            }
-            self.store.update(PDBS, pdb, check_version=False)
 
     # --- the version the reference app serves --------------------------------------------------
     def serving_image(self) -> str | None:

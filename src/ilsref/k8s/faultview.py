@@ -86,7 +86,8 @@ class FaultView:
             obj.setdefault("data", {})["DATABASE_URL"] = self._database_url(obj["metadata"]["namespace"])
         elif kind == "Secret" and name == seed.SECRETS and "k8s_old_secret" in faults:
             obj["metadata"]["creationTimestamp"] = meta.ago_iso(days=OLD_SECRET_DAYS)
-            obj["metadata"].setdefault("annotations", {})["cutover.io/rotated-at"] = meta.ago_iso(days=OLD_SECRET_DAYS)
+            rotated = meta.ago_iso(days=OLD_SECRET_DAYS)
+            obj["metadata"].setdefault("annotations", {})["cutover.io/rotated-at"] = rotated
         return obj
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -63,3 +64,22 @@ def labels(obj: dict[str, Any]) -> dict[str, str]:
 
 def annotations(obj: dict[str, Any]) -> dict[str, str]:
     return obj.get("metadata", {}).get("annotations") or {}
+
+
+def resolve_count(value: Any, total: int, round_up: bool) -> int:
+    """An int-or-percent field (maxSurge, minAvailable …) as a count of `total`."""
+    if isinstance(value, str) and value.endswith("%"):
+        exact = total * int(value[:-1]) / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)
+
+
+def condition(kind: str, value: tuple[str, str, str], old: dict[str, Any]) -> dict[str, Any]:
+    """A status condition; the previous one (with its timestamps) when nothing changed."""
+    status, reason, message = value
+    previous = old.get(kind)
+    if previous and (previous["status"], previous.get("reason"), previous.get("message")) == value:
+        return dict(previous)
+    stamp = now_iso()
+    return {"type": kind, "status": status, "reason": reason, "message": message,
+            "lastUpdateTime": stamp, "lastTransitionTime": stamp}

@@ -139,7 +139,8 @@ def _merge_lists(current: list[Any], patch: list[Any]) -> list[Any]:
         return copy.deepcopy(patch)
     merged = copy.deepcopy(current)
     for item in patch:
-        position = next((i for i, c in enumerate(merged) if c.get(merge_key) == item.get(merge_key)), None)
+        key = item.get(merge_key)
+        position = next((i for i, c in enumerate(merged) if c.get(merge_key) == key), None)
         if item.get("$patch") == "delete":
             if position is not None:
                 merged.pop(position)

@@ -33,7 +33,8 @@ def _app_lines(pod: Obj, version: str, crashing: bool, errors: bool) -> list[tup
 
     lines = [
         line(started + timedelta(seconds=2), "info", "Starting ILS server", nodeEnv="production"),
-        line(started + timedelta(seconds=3), "info", "Database connection established", database="ils_db"),
+        line(started + timedelta(seconds=3), "info", "Database connection established",
+             database="ils_db"),
         line(started + timedelta(seconds=3, milliseconds=400), "info", "Redis connection established"),
         line(started + timedelta(seconds=4), "info", "Migrations up to date", applied=42),
         line(started + timedelta(seconds=4, milliseconds=200), "info", "Server listening on port 5000"),

@@ -35,9 +35,10 @@ def _container_status(container: dict[str, Any], health: Health, pod_uid: str, s
                       pod_name: str) -> dict[str, Any]:
     image = container.get("image", "")
     digest = hashlib.sha256(image.encode()).hexdigest()
+    container_id = hashlib.sha256((pod_uid + container["name"]).encode()).hexdigest()
     status: dict[str, Any] = {
         "name": container["name"], "image": image, "imageID": f"{image.split(':')[0]}@sha256:{digest}",
-        "containerID": "containerd://" + hashlib.sha256((pod_uid + container["name"]).encode()).hexdigest(),
+        "containerID": f"containerd://{container_id}",
         "ready": health.ready, "started": health.state in ("ready", "unready"),
         "restartCount": health.restarts, "lastState": {},
         "state": {"running": {"startedAt": since}},

@@ -36,7 +36,8 @@ def _b64(text: str) -> str:
 
 
 def namespace_object(namespace: str) -> Obj:
-    return {"metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace, **PART_OF}},
+    labels = {"kubernetes.io/metadata.name": namespace, **PART_OF}
+    return {"metadata": {"name": namespace, "labels": labels},
             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
 
 
@@ -69,8 +70,9 @@ def tls_secret(namespace: str, host: str) -> Obj:
 
 
 def _probe(path: str, initial_delay: int, period: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": 5000, "scheme": "HTTP"}, "initialDelaySeconds": initial_delay,
-            "periodSeconds": period, "timeoutSeconds": 5, "failureThreshold": 3, "successThreshold": 1}
+    return {"httpGet": {"path": path, "port": 5000, "scheme": "HTTP"},
+            "initialDelaySeconds": initial_delay, "periodSeconds": period, "timeoutSeconds": 5,
+            "failureThreshold": 3, "successThreshold": 1}
 
 
 def app_container(release: str) -> dict[str, Any]:
@@ -118,13 +120,14 @@ def _service(namespace: str, name: str, app: str, port: int, target: int, cluste
 
 def redis_deployment(namespace: str) -> Obj:
     labels = {"app": "redis", **PART_OF}
-    container = {"name": "redis", "image": "redis:7.2-alpine", "args": ["--requirepass", "$(REDIS_PASSWORD)"],
+    container = {"name": "redis", "image": "redis:7.2-alpine",
                  "ports": [{"name": "redis", "containerPort": 6379, "protocol": "TCP"}],
                  "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                                "limits": {"cpu": "500m", "memory": "512Mi"}}}
     return {"metadata": {"name": "redis", "namespace": namespace, "labels": labels},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "redis"}},
-                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                     "strategy": {"type": "RollingUpdate",
+                                  "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}}}
 
 
@@ -132,7 +135,8 @@ def postgres_statefulset(namespace: str) -> Obj:
     labels = {"app": "postgres", **PART_OF}
     container = {"name": "postgres", "image": "postgres:15-alpine",
                  "ports": [{"name": "postgres", "containerPort": 5432, "protocol": "TCP"}],
-                 "env": [{"name": "POSTGRES_DB", "value": "ils_db"}, {"name": "POSTGRES_USER", "value": "ils_user"}],
+                 "env": [{"name": "POSTGRES_DB", "value": "ils_db"},
+                         {"name": "POSTGRES_USER", "value": "ils_user"}],
                  "resources": {"requests": {"cpu": "250m", "memory": "512Mi"},
                                "limits": {"cpu": "1", "memory": "2Gi"}},
                  "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}
@@ -143,7 +147,8 @@ def postgres_statefulset(namespace: str) -> Obj:
                      "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
                      "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}]},
+                         "accessModes": ["ReadWriteOnce"],
+                         "resources": {"requests": {"storage": "20Gi"}}}}]},
             "status": {"replicas": 1, "readyReplicas": 1, "currentReplicas": 1, "updatedReplicas": 1,
                        "availableReplicas": 1, "observedGeneration": 1, "collisionCount": 0,
                        "currentRevision": revision, "updateRevision": revision}}
@@ -151,22 +156,28 @@ def postgres_statefulset(namespace: str) -> Obj:
 
 def hpa(namespace: str) -> Obj:
     def metric(name: str, target: int) -> dict[str, Any]:
-        return {"type": "Resource", "resource": {"name": name, "target": {"type": "Utilization", "averageUtilization": target}}}
+        return {"type": "Resource", "resource": {
+            "name": name, "target": {"type": "Utilization", "averageUtilization": target}}}
 
     def current(name: str, utilization: int, value: str) -> dict[str, Any]:
-        return {"type": "Resource", "resource": {"name": name, "current": {"averageUtilization": utilization, "averageValue": value}}}
+        return {"type": "Resource", "resource": {
+            "name": name, "current": {"averageUtilization": utilization, "averageValue": value}}}
 
     since = meta.ago_iso(days=2)
     conditions = [("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"),
-                  ("ScalingActive", "True", "ValidMetricFound", "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)"),
-                  ("ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range")]
+                  ("ScalingActive", "True", "ValidMetricFound",
+                   "the HPA was able to successfully calculate a replica count from cpu resource "
+                   "utilization (percentage of request)"),
+                  ("ScalingLimited", "False", "DesiredWithinRange",
+                   "the desired count is within the acceptable range")]
     return {"metadata": {"name": HPA, "namespace": namespace, "labels": {"app": APP, **PART_OF}},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": APP},
-                     "minReplicas": 3, "maxReplicas": 10, "metrics": [metric("cpu", 70), metric("memory", 80)]},
+                     "minReplicas": 3, "maxReplicas": 10,
+                     "metrics": [metric("cpu", 70), metric("memory", 80)]},
             "status": {"currentReplicas": 3, "desiredReplicas": 3, "observedGeneration": 1,
                        "currentMetrics": [current("cpu", 23, "58m"), current("memory", 41, "214Mi")],
-                       "conditions": [{"type": t, "status": s, "reason": r, "message": m, "lastTransitionTime": since}
-                                      for t, s, r, m in conditions]}}
+                       "conditions": [{"type": t, "status": s, "reason": r, "message": m,
+                                       "lastTransitionTime": since} for t, s, r, m in conditions]}}
 
 
 def pdb(namespace: str) -> Obj:

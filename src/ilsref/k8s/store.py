@@ -122,7 +122,8 @@ class Store:
                 metadata["name"] = metadata["generateName"] + meta.random_suffix()
             name = metadata.get("name")
             if not name:
-                raise ApiError(422, "Invalid", f"{resource.kind} is invalid: metadata.name: Required value")
+                raise ApiError(422, "Invalid",
+                               f"{resource.kind} is invalid: metadata.name: Required value")
             namespace = metadata.get("namespace", "") if resource.namespaced else ""
             bucket = self._objects.setdefault(resource.key, {})
             if (namespace, name) in bucket:

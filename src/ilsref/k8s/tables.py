@@ -45,7 +45,27 @@ def _pod_status(pod: Obj) -> str:
 
 
 def _ports(service: Obj) -> str:
-    return ",".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in service["spec"].get("ports") or []) or "<none>"
+    ports = service["spec"].get("ports") or []
+    return ",".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in ports) or "<none>"
+
+
+def _ready_of_desired(obj: Obj) -> str:
+    return f"{_status(obj).get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}"
+
+
+def _restarts(pod: Obj) -> str:
+    return str(sum(s.get("restartCount", 0) for s in _status(pod).get("containerStatuses") or []))
+
+
+def _endpoints(endpoints: Obj) -> str:
+    found = [f"{a['ip']}:{s['ports'][0]['port']}" for s in endpoints.get("subsets") or []
+             for a in s.get("addresses") or [] if s.get("ports")]
+    return ",".join(found) or "<none>"
+
+
+def _ingress_address(ingress: Obj) -> str:
+    entries = (_status(ingress).get("loadBalancer") or {}).get("ingress") or []
+    return ",".join(e.get("ip", "") for e in entries)
 
 
 def _hpa_targets(hpa: Obj) -> str:
@@ -61,7 +81,7 @@ NAME: Column = ("Name", "string", lambda o: o["metadata"]["name"])
 AGE: Column = ("Age", "string", age)
 COLUMNS: dict[str, list[Column]] = {
     "Deployment": [
-        ("Ready", "string", lambda o: f"{_status(o).get('readyReplicas', 0)}/{o['spec'].get('replicas', 1)}"),
+        ("Ready", "string", lambda o: _ready_of_desired(o)),
         ("Up-to-date", "integer", lambda o: _status(o).get("updatedReplicas", 0)),
         ("Available", "integer", lambda o: _status(o).get("availableReplicas", 0)),
     ],
@@ -71,12 +91,12 @@ COLUMNS: dict[str, list[Column]] = {
         ("Ready", "integer", lambda o: _status(o).get("readyReplicas", 0)),
     ],
     "StatefulSet": [
-        ("Ready", "string", lambda o: f"{_status(o).get('readyReplicas', 0)}/{o['spec'].get('replicas', 1)}"),
+        ("Ready", "string", lambda o: _ready_of_desired(o)),
     ],
     "Pod": [
         ("Ready", "string", _pod_ready),
         ("Status", "string", _pod_status),
-        ("Restarts", "string", lambda o: str(sum(s.get("restartCount", 0) for s in _status(o).get("containerStatuses") or []))),
+        ("Restarts", "string", _restarts),
     ],
     "Service": [
         ("Type", "string", lambda o: o["spec"].get("type", "ClusterIP")),
@@ -85,12 +105,10 @@ COLUMNS: dict[str, list[Column]] = {
         ("Port(s)", "string", _ports),
     ],
     "Endpoints": [
-        ("Endpoints", "string", lambda o: ",".join(
-            f"{a['ip']}:{s['ports'][0]['port']}" for s in o.get("subsets") or [] for a in s.get("addresses") or []
-            if s.get("ports")) or "<none>"),
+        ("Endpoints", "string", _endpoints),
     ],
     "HorizontalPodAutoscaler": [
-        ("Reference", "string", lambda o: f"{o['spec']['scaleTargetRef']['kind']}/{o['spec']['scaleTargetRef']['name']}"),
+        ("Reference", "string", lambda o: "{kind}/{name}".format(**o["spec"]["scaleTargetRef"])),
         ("Targets", "string", _hpa_targets),
         ("MinPods", "integer", lambda o: o["spec"].get("minReplicas", 1)),
         ("MaxPods", "integer", lambda o: o["spec"]["maxReplicas"]),
@@ -104,7 +122,7 @@ COLUMNS: dict[str, list[Column]] = {
     "Ingress": [
         ("Class", "string", lambda o: o["spec"].get("ingressClassName", "<none>")),
         ("Hosts", "string", lambda o: ",".join(r.get("host", "*") for r in o["spec"].get("rules") or [])),
-        ("Address", "string", lambda o: ",".join(i.get("ip", "") for i in (_status(o).get("loadBalancer") or {}).get("ingress") or [])),
+        ("Address", "string", _ingress_address),
         ("Ports", "string", lambda o: "80, 443" if o["spec"].get("tls") else "80"),
     ],
     "ConfigMap": [("Data", "integer", lambda o: len(o.get("data") or {}))],

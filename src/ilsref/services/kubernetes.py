@@ -32,11 +32,13 @@ FAULTS = (
     Fault("k8s_no_limits", FAMILY, "ils-app has no resource limits"),
     Fault("k8s_no_hpa", FAMILY, "the HorizontalPodAutoscaler ils-app-hpa is missing"),
     Fault("k8s_no_pdb", FAMILY, "the PodDisruptionBudget ils-app-pdb is missing"),
-    Fault("k8s_pdb_blocks", FAMILY, "ils-app-pdb's minAvailable equals the replica count (no disruption allowed)"),
+    Fault("k8s_pdb_blocks", FAMILY,
+          "ils-app-pdb's minAvailable equals the replica count (no disruption allowed)"),
     Fault("k8s_ingress_no_tls", FAMILY, "the Ingress ils-ingress has no TLS section"),
     Fault("k8s_no_endpoints", FAMILY, "the Service ils-app-service has no endpoints"),
     Fault("k8s_error_logs", FAMILY, "ils-app pod logs contain ERROR lines and stack traces"),
-    Fault("k8s_secret_in_configmap", FAMILY, "the ConfigMap ils-config holds DATABASE_URL with a password"),
+    Fault("k8s_secret_in_configmap", FAMILY,
+          "the ConfigMap ils-config holds DATABASE_URL with a password"),
     Fault("k8s_old_secret", FAMILY, "the Secret ils-secrets was created (and rotated) 120 days ago"),
 )
 
