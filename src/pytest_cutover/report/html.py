@@ -32,6 +32,14 @@ STYLE = """
 .cutover .st-not-applicable{background:#f1f1f1;color:#666}
 .cutover details{margin:6px 0}
 </style>
+<script>
+// pytest-html puts the summary below the environment table; the verdict belongs on top.
+document.addEventListener("DOMContentLoaded", function () {
+  var banner = document.getElementById("cutover-verdict");
+  var title = document.querySelector("h1");
+  if (banner && title) { title.insertAdjacentElement("afterend", banner); }
+});
+</script>
 """
 
 
@@ -115,7 +123,7 @@ class HtmlReport:
                 rows.append(
                     f'<tr class="{_level_class(m["level"])}"><td>{escape(r.nodeid)}</td>'
                     f"<td>{escape(m['name'])}</td><td>{escape(m['subject'])}</td>"
-                    f"<td><b>{m['value']:g} {escape(m['unit'])}</b></td>"
+                    f"<td><b>{_num(m['value'])} {escape(m['unit'])}</b></td>"
                     f"<td>{_num(m['warn'])}</td><td>{_num(m['crit'])}</td><td>{_num(m['rollback_at'])}</td>"
                     f"<td>{escape(m['level'])}{' — ROLLBACK' if m['rollback'] else ''}</td></tr>")
         if not rows:
@@ -180,4 +188,6 @@ class HtmlReport:
 
 
 def _num(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
