@@ -196,7 +196,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"ilsref is not running (run dir {run.path})")
         return 1
     for name, pid in procs.items():
-        print(f"  {name:<12} pid {pid:<8} {'alive' if alive(pid) else 'DEAD'}")
+        print(f"  {name:<18} pid {pid:<8} {'alive' if alive(pid) else 'DEAD'}")
     local = run.path / "run" / "local.toml"
     if local.exists():
         for label, url in _urls(tomllib.loads(local.read_text())):

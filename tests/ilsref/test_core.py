@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import requests
 import jwt
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CORE_SERVICES = "postgres,redis,app"
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT = 10.0
 
 
 @dataclass
@@ -53,12 +53,10 @@ class Deployment:
         tmp.write_text(json.dumps({"active": sorted(names)}))
         os.replace(tmp, path)
 
-    def client(self, **kw: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, verify=ssl.create_default_context(cafile=self.ca),
-                            timeout=kw.pop("timeout", TIMEOUT),
-                            follow_redirects=False, **kw)
+    def client(self, timeout: float = TIMEOUT) -> Client:
+        return Client(self.base_url, self.ca, timeout)
 
-    def login(self, client: httpx.Client, account: str = "smoke") -> dict[str, Any]:
+    def login(self, client: Client, account: str = "smoke") -> dict[str, Any]:
         prefix = f"CUTOVER_LOCAL_{account.upper()}"
         response = client.post("/api/auth/jwt/login", json={
             "email": self.secrets[f"{prefix}_EMAIL"], "password": self.secrets[f"{prefix}_PASSWORD"]})
@@ -80,6 +78,20 @@ class Deployment:
             frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
             found |= frontier
         return found
+
+
+class Client(requests.Session):
+    """A session bound to the deployment: relative paths, its CA, a timeout, no redirects."""
+
+    def __init__(self, base_url: str, ca: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url, self.verify, self.timeout = base_url, ca, timeout
+
+    def request(self, method: str, url: str, *args: Any, **kw: Any) -> requests.Response:  # type: ignore[override]
+        kw.setdefault("timeout", self.timeout)
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("verify", self.verify)  # else REQUESTS_CA_BUNDLE would override it
+        return super().request(method, self.base_url + url, *args, **kw)
 
 
 def _alive(pid: int) -> bool:
@@ -123,12 +135,12 @@ def no_faults(deployment: Deployment) -> Iterator[None]:
 
 
 @pytest.fixture
-def client(deployment: Deployment) -> Iterator[httpx.Client]:
+def client(deployment: Deployment) -> Iterator[Client]:
     with deployment.client() as c:
         yield c
 
 
-def csrf(client: httpx.Client) -> dict[str, str]:
+def csrf(client: Client) -> dict[str, str]:
     """Fetch a page to receive the csrf-token cookie; the header that must echo it."""
     client.get("/api/health")
     return {"X-CSRF-Token": client.cookies["csrf-token"]}
@@ -178,7 +190,7 @@ def test_cli_faults_and_validation(deployment: Deployment) -> None:
 
 # --- health -------------------------------------------------------------------------------------
 
-def test_health_shapes(client: httpx.Client) -> None:
+def test_health_shapes(client: Client) -> None:
     for path in ("/health", "/api/health", "/health/live"):
         body = client.get(path).json()
         assert {"status", "server", "database", "timestamp", "uptime", "version"} <= body.keys()
@@ -191,7 +203,7 @@ def test_health_shapes(client: httpx.Client) -> None:
     assert {"checks", "environment", "uptime", "memory"} <= detailed.keys()
 
 
-def test_served_version_follows_version_file(deployment: Deployment, client: httpx.Client) -> None:
+def test_served_version_follows_version_file(deployment: Deployment, client: Client) -> None:
     version_file = deployment.home / "run" / "version.json"
     try:
         version_file.write_text(json.dumps({"version": "2.0.1"}))
@@ -203,7 +215,7 @@ def test_served_version_follows_version_file(deployment: Deployment, client: htt
 
 # --- auth ---------------------------------------------------------------------------------------
 
-def test_login_me_and_cookie(deployment: Deployment, client: httpx.Client) -> None:
+def test_login_me_and_cookie(deployment: Deployment, client: Client) -> None:
     response = client.post("/api/auth/jwt/login", json={
         "email": deployment.secrets["CUTOVER_LOCAL_SMOKE_EMAIL"],
         "password": deployment.secrets["CUTOVER_LOCAL_SMOKE_PASSWORD"]})
@@ -217,7 +229,7 @@ def test_login_me_and_cookie(deployment: Deployment, client: httpx.Client) -> No
     assert me.status_code == 200 and me.json()["user"]["email"] == "smoke@ils.local"
 
 
-def test_auth_errors(deployment: Deployment, client: httpx.Client) -> None:
+def test_auth_errors(deployment: Deployment, client: Client) -> None:
     assert client.post("/api/auth/jwt/login", json={}).status_code == 400
     wrong = client.post("/api/auth/login", json={"email": "lab@ils.local", "password": "nope"})
     assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "Invalid email or password"
@@ -231,13 +243,13 @@ def test_auth_errors(deployment: Deployment, client: httpx.Client) -> None:
     assert client.get("/api/patients").status_code == 401
 
 
-def test_lockout_after_five_failures(client: httpx.Client) -> None:
+def test_lockout_after_five_failures(client: Client) -> None:
     attempt = {"email": f"locked-{time.time_ns()}@ils.local", "password": "wrong"}
     codes = [client.post("/api/auth/jwt/login", json=attempt).status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
 
 
-def test_role_checks(deployment: Deployment, client: httpx.Client) -> None:
+def test_role_checks(deployment: Deployment, client: Client) -> None:
     ecp = deployment.login(client)["accessToken"]
     admin = deployment.login(client, "admin")["accessToken"]
     for path in ("/api/admin/users", "/api/admin/audit-logs", "/api/admin/stats"):
@@ -251,7 +263,7 @@ def test_role_checks(deployment: Deployment, client: httpx.Client) -> None:
 
 # --- patients and orders ------------------------------------------------------------------------
 
-def test_csrf_is_required_for_writes(deployment: Deployment, client: httpx.Client) -> None:
+def test_csrf_is_required_for_writes(deployment: Deployment, client: Client) -> None:
     auth = {"Authorization": f"Bearer {deployment.login(client)['accessToken']}"}
     refused = client.post("/api/patients", json={"name": "No Token"}, headers=auth)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "CSRF_TOKEN_INVALID"
@@ -260,7 +272,7 @@ def test_csrf_is_required_for_writes(deployment: Deployment, client: httpx.Clien
     assert wrong.status_code == 403
 
 
-def test_create_patient_and_order(deployment: Deployment, client: httpx.Client) -> None:
+def test_create_patient_and_order(deployment: Deployment, client: Client) -> None:
     headers = {"Authorization": f"Bearer {deployment.login(client)['accessToken']}", **csrf(client)}
     patient = client.post("/api/patients", headers=headers, json={
         "name": "Test Patient", "dateOfBirth": "1980-02-03", "nhsNumber": "9434765919",
@@ -284,7 +296,7 @@ def test_create_patient_and_order(deployment: Deployment, client: httpx.Client) 
 
 # --- routes, headers, redirect, CORS ------------------------------------------------------------
 
-def test_routes(client: httpx.Client) -> None:
+def test_routes(client: Client) -> None:
     missing = client.get("/api/does-not-exist")
     assert missing.status_code == 404
     assert missing.json() == {"success": False, "error": {
@@ -301,19 +313,20 @@ def test_routes(client: httpx.Client) -> None:
     assert "http_request_duration_seconds_bucket" in metrics
 
 
-def test_security_headers(client: httpx.Client) -> None:
-    headers = client.get("/").headers
+def test_security_headers(client: Client) -> None:
+    headers = client.get("/").headers  # a fresh client: it is given a CSRF token too
     assert headers["content-security-policy"] == "default-src 'self'"
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
     assert headers["x-frame-options"] == "SAMEORIGIN"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
     assert "x-powered-by" not in headers and "server" not in headers
-    csrf_cookie = client.get("/").headers.get("set-cookie") or ""
-    assert "SameSite=Strict" in csrf_cookie or "csrf-token" in client.cookies
+    csrf_cookie = headers["set-cookie"]
+    assert csrf_cookie.startswith("csrf-token=") and "Secure" in csrf_cookie
+    assert "SameSite=Strict" in csrf_cookie and "HttpOnly" not in csrf_cookie
 
 
-def test_cors(deployment: Deployment, client: httpx.Client) -> None:
+def test_cors(deployment: Deployment, client: Client) -> None:
     foreign = client.get("/api/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in foreign.headers
     own = client.get("/api/health", headers={"Origin": deployment.base_url})
@@ -321,14 +334,15 @@ def test_cors(deployment: Deployment, client: httpx.Client) -> None:
 
 
 def test_http_redirects_to_https(deployment: Deployment) -> None:
-    response = httpx.get(f"{deployment.http_url}/patients?x=1", timeout=TIMEOUT)
+    response = requests.get(f"{deployment.http_url}/patients?x=1", timeout=TIMEOUT,
+                            allow_redirects=False)
     assert response.status_code == 301
     assert response.headers["location"] == f"{deployment.base_url}/patients?x=1"
 
 
 # --- faults at run time -------------------------------------------------------------------------
 
-def _get(deployment: Deployment, path: str, **kw: Any) -> httpx.Response:
+def _get(deployment: Deployment, path: str, **kw: Any) -> requests.Response:
     with deployment.client() as c:
         return c.get(path, **kw)
 
@@ -372,7 +386,7 @@ def test_route_faults(deployment: Deployment) -> None:
     deployment.set_faults("favicon_missing")
     assert _get(deployment, "/favicon.ico").status_code == 404
     deployment.set_faults("no_https_redirect")
-    assert httpx.get(f"{deployment.http_url}/", timeout=TIMEOUT).status_code == 200
+    assert requests.get(f"{deployment.http_url}/", timeout=TIMEOUT).status_code == 200
 
 
 def test_auth_faults(deployment: Deployment) -> None:
@@ -409,8 +423,8 @@ def test_latency_faults(deployment: Deployment) -> None:
     _get(deployment, "/api/health")
     assert time.monotonic() - started >= 1.4
     deployment.set_faults("hang")
-    with pytest.raises(httpx.ReadTimeout):
-        _get(deployment, "/api/health", timeout=httpx.Timeout(1.0))
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        _get(deployment, "/api/health", timeout=1.0)
 
 
 def _handshake(deployment: Deployment, verify: bool = True) -> dict[str, Any]:

@@ -17,7 +17,7 @@ SLOW_QUERY_S = 1.0
 class Database:
     def __init__(self, dsn: str) -> None:
         self.pool = AsyncConnectionPool(
-            dsn, min_size=2, max_size=10, open=False, timeout=5.0,
+            dsn, min_size=2, max_size=20, open=False, timeout=5.0,
             kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 5},
         )
 

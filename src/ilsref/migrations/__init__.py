@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent
 BREAKPOINT = "--> statement-breakpoint"
 
 
