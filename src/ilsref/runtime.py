@@ -59,6 +59,9 @@ def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
 
 
+_SPAWNED: list[subprocess.Popen[bytes]] = []
+
+
 @dataclass
 class RunDir:
     """The run directory: `processes.json` (name -> pid), logs/, data dirs, generated config."""
@@ -111,6 +114,9 @@ class RunDir:
         procs = self.processes()
         procs[name] = proc.pid
         self._save(procs)
+        # Keep the Popen alive: these servers outlive the call by design, and a collected Popen of a
+        # running child raises a ResourceWarning (an error under filterwarnings=error).
+        _SPAWNED.append(proc)
         return proc
 
     def record(self, name: str, pid: int) -> None:
