@@ -166,7 +166,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.user_properties.extend([
         ("cutover_markers", ",".join(markers)), ("cutover_checklist", ",".join(ids))])
     if measurements and report.when == "call":
-        report.user_properties.append(("cutover_measurements", json.dumps(measurements)))
+        prop = ("cutover_measurements", json.dumps(measurements))
+        report.user_properties.append(prop)
+        item.user_properties.append(prop)  # JUnit writes the teardown report's properties only
     report.cutover = {"markers": markers, "checklist": ids, "rollback_triggers": triggers,
                       "measurements": measurements if report.when == "call" else [],
                       "blocking": item.get_closest_marker("non_blocking") is None,
