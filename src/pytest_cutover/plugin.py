@@ -156,6 +156,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if settings_key not in config.stash:
         return report
     redact = config.stash[redactor_key]
+    _learn_session_secrets(item, redact)
     markers = sorted({m.name for m in item.iter_markers()} & (set(FOLDER_MARKERS.values())
                      | {"destructive", "manual", "non_blocking"}))
     ids = [i for m in item.iter_markers("checklist") for i in m.args]
@@ -185,6 +186,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = redact(text)
     report.sections = [(title, redact(text)) for title, text in report.sections]
     return report
+
+
+def _learn_session_secrets(item: pytest.Item, redact: Redactor) -> None:
+    """Cookie values and credentials the check's HTTP clients saw become known secrets, so they
+    are masked even where no pattern can spot them (an assertion showing a bare cookie value)."""
+    for client in item.stash.get(clients_key, []):
+        for result in client.history:
+            cookies = list(result.set_cookies)
+            for name, value in result.request_headers.items():
+                if name.lower() == "cookie":
+                    cookies.extend(value.split(";"))
+                elif name.lower() == "authorization":
+                    redact.add(value, value.partition(" ")[2])
+            redact.add(*(c.split(";")[0].partition("=")[2].strip() for c in cookies))
 
 
 def _evidence(item: pytest.Item, redact: Redactor) -> list[dict[str, str]]:
