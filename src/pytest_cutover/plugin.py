@@ -178,12 +178,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         from pytest_cutover.report import html
 
         html.add_extras(report, report.cutover["evidence"])
-    if report.failed and report.when == "call":
-        _apply_waiver(config, item, report)
+    # redact before a waiver turns the failure into a skip: the waived failure is still shown
     if report.longrepr is not None and not report.skipped:
         text = str(report.longrepr)
         if redact(text) != text:  # keep pytest's structured repr unless a secret is in it
             report.longrepr = redact(text)
+    if report.failed and report.when == "call":
+        _apply_waiver(config, item, report)
     report.sections = [(title, redact(text)) for title, text in report.sections]
     return report
 
