@@ -113,7 +113,7 @@ def signoff(request: pytest.FixtureRequest, pytestconfig: pytest.Config, evidenc
 
     def _signoff(item_id: str, role: str | None = None) -> Any:
         governance = pytestconfig.stash[governance_key]
-        found = governance.signoff_for(item_id)
+        found = governance.signoff_for(item_id, role)
         who = f" by the {role}" if role else ""
         if found is None:
             pending(f"no sign-off for {item_id!r}: it must be signed{who} in "
@@ -127,3 +127,31 @@ def signoff(request: pytest.FixtureRequest, pytestconfig: pytest.Config, evidenc
         return found
 
     return _signoff
+
+
+@pytest.fixture(scope="session")
+def ledger(pytestconfig: pytest.Config, settings: Settings) -> Any:
+    """The cutover ledger: earlier runs' verdicts (`ledger.latest("staging", "rollback_drill")`)."""
+    from pytest_cutover import ledger as ledger_module
+    from pytest_cutover.plugin import reports_dir
+
+    where = ledger_module.folder(reports_dir(pytestconfig), settings.environment.data,
+                                 settings.path.parent)
+    return ledger_module.Ledger(where)
+
+
+@pytest.fixture(scope="session")
+def environments(settings: Settings) -> Callable[[str], Environment]:
+    """`environments("staging")`: another environment of the same config file (its secrets
+    too), e.g. to read staging's Sentry from a production run; unverified when it is unusable."""
+    from pytest_cutover.settings import Chosen, ConfigError, load
+
+    def _named(name: str) -> Environment:
+        if name == settings.environment.name:
+            return settings.environment
+        try:
+            return load(Chosen(str(settings.path), "config"), Chosen(name, "check")).environment
+        except ConfigError as exc:
+            unverified(f"environment {name!r} cannot be used: {exc.render()}")
+
+    return _named

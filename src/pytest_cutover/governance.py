@@ -90,8 +90,12 @@ class Governance:
     waivers: list[Waiver]
     path: Path | None = None
 
-    def signoff_for(self, item: str) -> SignOff | None:
+    def signoff_for(self, item: str, role: str | None = None) -> SignOff | None:
+        """The newest sign-off of `item`, by `role` when given (an item several roles sign,
+        such as team readiness); else the newest by anyone, so the caller can name the mismatch."""
         matching = [s for s in self.signoffs if s.item == item]
+        if role is not None:
+            matching = [s for s in matching if s.role.lower() == role.lower()] or matching
         return max(matching, key=lambda s: s.when) if matching else None
 
     def waiver_for(self, nodeid: str) -> Waiver | None:

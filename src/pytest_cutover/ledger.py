@@ -140,3 +140,15 @@ class Ledger:
             if found is None or record.time >= found.time:
                 found = record
         return found
+
+
+def folder(reports: Path, environment: dict[str, Any], config_dir: Path) -> Path:
+    """Where the ledger lives: `[environments.X.ledger] directory` (relative to the config
+    file), else `<reports>/history`."""
+    configured = (environment.get("ledger") or {}).get("directory")
+    return config_dir / configured if configured else reports / "history"
+
+
+def append_verdict(doc: dict[str, Any], where: Path) -> None:
+    """Append this run's verdict document (report/files.py) to the ledger in `where`."""
+    Ledger(where).append(record_from_verdict(doc))

@@ -27,6 +27,55 @@ ENDPOINT = {
     "critical": BOOL, "auth": STR, "expect_json": TABLE,
 }
 
+# Governance tables (readiness/test_security_*, test_application_*, test_documentation, the gate).
+SECURITY = {
+    "secrets": STRLIST,  # Secrets whose age is held against the rotation policy
+    "secret_min_length": MapOf(INT),  # key of kubernetes.secret -> minimum length in bytes
+    "configmaps": STRLIST,  # ConfigMaps scanned for secrets (default: all in the namespace)
+    "minimum_grade": STR,  # lowest acceptable header grade, A+ .. F (default "A")
+    "grade_path": STR,  # page whose headers are graded (default "/")
+    "http_urls": STRLIST,  # plain-HTTP URLs that must redirect to HTTPS (default: http_url)
+    "rate_limit": {"path": STR, "method": STR, "max_requests": INT, "recovery_max_s": NUMBER},
+    "default_credentials": LIST,  # [{email = "...", password = "..."}]: public defaults, not secrets
+    "admin_paths": STRLIST,
+    "non_admin_account": STR,  # name under accounts.* of a user without admin rights
+    "debug_paths": STRLIST,
+    "audit_report": STR,  # npm audit / pip-audit / Trivy JSON: a path or an http(s) URL
+    "audit_unknown_severity": STR,  # how to count findings without severity (default "high")
+}
+APPLICATION = {
+    "staging_environment": STR,  # the environment that stands for staging in these checks
+    "junit_report": STR,  # the release's integration-test JUnit XML: a path or an http(s) URL
+    "min_tests": INT,
+    "feature_flags": {"url": STR, "expected": TABLE},
+    "code_freeze": STR,  # ISO 8601 time of the code freeze, e.g. "2026-11-25T18:00:00Z"
+    "repository": PATH,  # a git checkout; with release_branch: no commit after the freeze
+    "release_branch": STR,
+}
+DOCUMENT = {"location": STR, "max_age_days": INT, "min_bytes": INT}
+DOCUMENTATION = {
+    "documents": MapOf(DOCUMENT),  # name (e.g. runbooks) -> a path or an http(s) URL
+    "max_age_days": INT,  # default for every document (90)
+    "openapi": STR,  # the published OpenAPI JSON: a path, an URL, or a path on base_url
+    "critical_endpoints": STRLIST,  # e.g. "GET /api/patients"
+}
+EXTERNAL_DEPENDENCY = {"url": URL, "expect_status": INT, "latency": THRESHOLD}
+LEDGER = {
+    "directory": PATH,  # default: <reports>/history
+    "load_environment": STR,  # whose load verdict counts (default: application.staging_environment)
+}
+
+# The load gate (load/, pytest_cutover.loadplan has the defaults and meanings).
+LOAD = {
+    "profile": STR, "users": INT, "duration_s": NUMBER, "time_scale": NUMBER,
+    "max_users": INT, "max_duration_s": NUMBER, "workers": INT, "account": STR,
+    "user_class": STR, "think_time_s": LIST, "user_weights": MapOf(INT),
+    "task_weights": MapOf(INT), "abort_after_s": NUMBER, "abort_min_requests": INT,
+    "timeout_margin_s": NUMBER, "budgets": MapOf(THRESHOLD),
+    "memory_limit_mb": NUMBER, "cpu_limit_cores": NUMBER, "post_launch_window": STR,
+    "error_log_patterns": STRLIST, "max_error_log_lines": INT,
+}
+
 COMPONENTS: dict[str, Any] = {
     "version": {"source": STR, "path": STR, "field": STR},
     "accounts": MapOf({"email_env": STR, "password_env": STR, "role": STR}),
@@ -58,14 +107,14 @@ COMPONENTS: dict[str, Any] = {
     "backups": {"directory": PATH, "list_command": STR, "pattern": STR, "min_count": INT,
                 "max_age_hours": THRESHOLD, "min_size_ratio": NUMBER},
     "cdn": {"asset": STR, "headers": STRLIST},
-    "security": TABLE,
-    "application": TABLE,
-    "documentation": TABLE,
-    "external": TABLE,
-    "load": TABLE,
+    "security": SECURITY,
+    "application": APPLICATION,
+    "documentation": DOCUMENTATION,
+    "external": MapOf(EXTERNAL_DEPENDENCY),
+    "load": LOAD,
     "e2e": TABLE,
     "rollback": TABLE,
-    "ledger": TABLE,
+    "ledger": LEDGER,
 }
 
 ENVIRONMENT: dict[str, Any] = {

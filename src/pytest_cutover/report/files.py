@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import checklist
+from pytest_cutover import checklist, ledger
 from pytest_cutover.report.announcement import announcement
 from pytest_cutover.stash import evidence_store_key, governance_key, redactor_key, results_key, settings_key
 from pytest_cutover.verdict import Verdict
@@ -107,3 +107,4 @@ def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> None:
     settings = config.stash[settings_key]
     _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)
     write_evidence(folder / "evidence", config.stash.get(evidence_store_key, {}), redact)
+    ledger.append_verdict(doc, ledger.folder(folder, settings.environment.data, settings.path.parent))
