@@ -74,7 +74,7 @@ def reports_dir(config: pytest.Config) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    if not _active(config):
+    if not _active(config) or config.option.help:  # --help works even while the config is broken
         return
     ini_config = config.getini("cutover_config")
     ini_path = str(_ini_dir(config) / ini_config) if ini_config else None
