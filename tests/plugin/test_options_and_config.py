@@ -196,3 +196,10 @@ def test_no_tests_collected_keeps_exit_code_5(project: Project) -> None:
     result = project.run()
     assert result.ret == 5
     result.stdout.fnmatch_lines(["*cutover verdict: NO-GO*", "*no check ran*"])
+
+
+def test_help_works_while_the_config_is_broken(project: Project) -> None:
+    (project.path / "cutover.toml").write_text(_bad('include = "run/local.toml"\n').replace("{url}", project.url))
+    result = project.run("--help")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines(["production cutover verification:", "*--cutover-env=CUTOVER_ENV*"])
