@@ -1,0 +1,154 @@
+"""Fixtures of the load checks: one Locust run per session, judged by many checks.
+
+`load_session` runs the configured profile once (Locust in subprocesses, never imported here),
+sampling the HPA while it runs; `server_view` is Prometheus' account of the same window.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover import not_applicable, unverified
+from pytest_cutover.clients.locust import LoadRun, LocustRunner
+from pytest_cutover.clients.promql import PromClient
+from pytest_cutover.clients.serverview import ServerView
+from pytest_cutover.loadplan import DEFAULT_BUDGETS, FALLBACK_THRESHOLDS, LoadPlan, PlanError, plan
+from pytest_cutover.settings import Environment, Unavailable
+from pytest_cutover.stash import settings_key
+from pytest_cutover.thresholds import Threshold
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+SCRAPE_WAIT_S = 15.0  # after the load, wait at most this long for Prometheus' next scrape
+
+
+@dataclass
+class LoadSession:
+    run: LoadRun
+    start: float  # epoch seconds, a moment before the first request
+    end: float  # epoch seconds, when Locust had exited
+    hpa_samples: list[dict[str, Any]] = field(default_factory=list)
+    hpa_problem: str = ""
+
+
+def component_or_skip(target: Environment, name: str) -> dict[str, Any]:
+    try:
+        return target.component(name)
+    except Unavailable as exc:
+        if exc.not_applicable:
+            not_applicable(str(exc))
+        unverified(str(exc))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`budget` parametrizes a check by the configured per-endpoint budgets (ids: their keys)."""
+    if "budget" in metafunc.fixturenames:
+        settings = metafunc.config.stash.get(settings_key, None)
+        table = settings.environment.data.get("load", {}) if settings else {}
+        budgets = table.get("budgets") or DEFAULT_BUDGETS
+        metafunc.parametrize("budget", sorted(budgets), ids=sorted(budgets))
+
+
+@pytest.fixture(scope="session")
+def load_plan(target: Environment) -> LoadPlan:
+    try:
+        return plan(target.data.get("load", {}), os.environ)
+    except PlanError as exc:
+        raise pytest.UsageError(f"[environments.{target.name}.load]: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def load_threshold(target: Environment) -> Callable[[str], Threshold]:
+    """Thresholds of this part: the plan's defaults, ours, and the environment's overrides."""
+    return lambda name: target.threshold(name, FALLBACK_THRESHOLDS.get(name))
+
+
+def _credentials(target: Environment, load_plan: LoadPlan) -> dict[str, str]:
+    account = target.data.get("accounts", {}).get(load_plan.account)
+    if account is None:
+        unverified(f"the load account {load_plan.account!r} is not configured: add "
+                   f"[environments.{target.name}.accounts.{load_plan.account}] or set load.account")
+    try:
+        return {"CUTOVER_LOAD_EMAIL": target.secret(account["email_env"]),
+                "CUTOVER_LOAD_PASSWORD": target.secret(account["password_env"])}
+    except Unavailable as exc:
+        unverified(f"load account {load_plan.account!r}: {exc}")
+
+
+def _hpa_sampler(target: Environment, session: LoadSession) -> Callable[[], None] | None:
+    kube = target.data.get("kubernetes")
+    if not kube or target.not_applicable_reason("kubernetes"):
+        session.hpa_problem = "kubernetes is not configured for this environment"
+        return None
+    from pytest_cutover.clients.k8s import K8s, KubeUnavailable
+
+    name = kube.get("hpa", "ils-app-hpa")
+    try:
+        client = K8s(kube.get("kubeconfig"), kube.get("context"), kube.get("namespace", "default"),
+                     timeout_s=3.0)
+    except KubeUnavailable as exc:
+        session.hpa_problem = str(exc)
+        return None
+
+    def sample() -> None:
+        try:
+            hpa = client.hpa(name)
+        except KubeUnavailable as exc:
+            session.hpa_problem = str(exc)
+            return
+        session.hpa_samples.append({"at": time.time(), "name": name, "hpa": hpa})
+
+    return sample
+
+
+@pytest.fixture(scope="session")
+def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pytest.TempPathFactory,
+                 load_threshold: Callable[[str], Threshold]) -> LoadSession:
+    """The one load run of this session (destructive: it loads the target and creates orders)."""
+    env = _credentials(target, load_plan)
+    if target.ca_bundle:
+        env["CUTOVER_LOAD_CA_BUNDLE"] = target.ca_bundle
+    error, p95 = load_threshold("error_rate_pct"), load_threshold("p95_ms")
+    env["CUTOVER_LOAD_ABORT"] = (
+        f'{{"error_rate_pct": {error.crit}, "p95_ms": {p95.crit}, '
+        f'"after_s": {load_plan.abort_after_s}, "min_requests": {load_plan.abort_min_requests}}}')
+    runner = LocustRunner(LOCUSTFILE, tmp_path_factory.mktemp("locust"))
+    start = time.time() - 1.0
+    session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
+    session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
+    session.end = time.time()
+    return session
+
+
+@pytest.fixture
+def load_run(load_session: LoadSession) -> LoadRun:
+    """The run's facts; ends the check as failed when Locust produced no statistics."""
+    if load_session.run.stats is None:
+        pytest.fail(load_session.run.describe_failure(), pytrace=False)
+    return load_session.run
+
+
+@pytest.fixture(scope="session")
+def server_view(target: Environment, load_session: LoadSession) -> ServerView:
+    """Prometheus' view of the load window (after its next scrape has caught the last requests)."""
+    prometheus = component_or_skip(target, "prometheus")
+    prom = PromClient(prometheus["url"], timeout_s=target.timeout_s, ca_bundle=target.ca_bundle)
+    job = prometheus.get("job", "ils-app")
+    try:
+        prom.wait_for_scrape_after(f'up{{job="{job}"}}', load_session.end, SCRAPE_WAIT_S)
+    except Exception as exc:  # PromError: the checks cannot see the server side at all
+        unverified(str(exc))
+    return ServerView(prom, job, load_session.start, time.time())
+
+
+@pytest.fixture
+def promql(server_view: ServerView, evidence: Callable[..., None]) -> Callable[[], None]:
+    """`promql()` attaches the queries this check made, with their answers."""
+    mark = len(server_view.prom.history)
+    return lambda: evidence("PromQL and result", "\n".join(server_view.prom.history[mark:]))

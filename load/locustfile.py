@@ -1,0 +1,207 @@
+"""The ILS load model for Locust: practitioners and anonymous visitors.
+
+Run by the load gate (load/test_load_gate.py) in a subprocess, never imported by pytest. Also
+usable by hand: `locust -f load/locustfile.py -H https://ils.example.com` (see load/README.md).
+
+Inputs (environment variables, set by the gate):
+  CUTOVER_LOAD_EMAIL / CUTOVER_LOAD_PASSWORD   the practitioner account (each user logs in once)
+  CUTOVER_LOAD_CA_BUNDLE    CA bundle that verifies the target's certificate (default: system)
+  CUTOVER_LOAD_MODEL        JSON: think_time_s, user_class (fast|http), user_weights, task_weights
+  CUTOVER_LOAD_STAGES       JSON [[seconds, users], ...]: the profile's shape (linear ramps)
+  CUTOVER_LOAD_ABORT        JSON: error_rate_pct, p95_ms, after_s, min_requests (abort-on-fail)
+  CUTOVER_LOAD_STATS        where the exact final statistics are written (JSON) when Locust quits
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import os
+import time
+from typing import Any
+
+import gevent
+import gevent.ssl
+from locust import HttpUser, LoadTestShape, between, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from locust.runners import WorkerRunner
+
+from pytest_cutover.loadplan import DEFAULTS, users_at
+
+MODEL: dict[str, Any] = {**DEFAULTS, **json.loads(os.environ.get("CUTOVER_LOAD_MODEL") or "{}")}
+STAGES: list[list[float]] = json.loads(os.environ.get("CUTOVER_LOAD_STAGES") or "[]")
+ABORT: dict[str, float] = json.loads(os.environ.get("CUTOVER_LOAD_ABORT") or "{}")
+CA_BUNDLE = os.environ.get("CUTOVER_LOAD_CA_BUNDLE") or None
+STATS_FILE = os.environ.get("CUTOVER_LOAD_STATS")
+ORDER_PREFIX = "cutover-load"  # orders the load creates are recognisable by this patient name
+ABORT_WINDOW_S = 10
+PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
+_run: dict[str, Any] = {"aborted": ""}
+
+
+def tls_context(cafile: str | None = None, **kwargs: Any) -> gevent.ssl.SSLContext:
+    """FastHttpUser's TLS: verify against the configured CA bundle, never `insecure`."""
+    return gevent.ssl.create_default_context(cafile=CA_BUNDLE or cafile, **kwargs)
+
+
+if MODEL["user_class"] == "http":
+    class Client(HttpUser):
+        abstract = True
+
+        def on_start(self) -> None:
+            self.client.verify = CA_BUNDLE or True
+else:
+    class Client(FastHttpUser):  # type: ignore[no-redef]
+        abstract = True
+        insecure = False
+        ssl_context_factory = tls_context
+        network_timeout = connection_timeout = 30.0
+
+
+class Practitioner(Client):
+    """An eye-care practitioner: logs in once, then works through the day's screens."""
+
+    weight = int(MODEL["user_weights"].get("practitioner", 1))
+    wait_time = between(*MODEL["think_time_s"])
+    _orders = itertools.count(1)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.token = ""
+        self.csrf = ""
+        self.patient_ids: list[str] = []
+        email, password = os.environ.get("CUTOVER_LOAD_EMAIL"), os.environ.get("CUTOVER_LOAD_PASSWORD")
+        if not (email and password):
+            raise RuntimeError("CUTOVER_LOAD_EMAIL and CUTOVER_LOAD_PASSWORD must be set")
+        with self.client.post("/api/auth/jwt/login", json={"email": email, "password": password},
+                              name="/api/auth/jwt/login", catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"login answered {response.status_code}")
+                return
+            self.token = response.json().get("accessToken", "")
+        csrf = self.client.get("/api/csrf-token", name="/api/csrf-token", headers=self.auth)
+        if csrf.status_code == 200:
+            self.csrf = csrf.json().get("csrfToken", "")  # the cookie jar keeps `csrf-token`
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def dashboard(self) -> None:
+        self.client.get("/api/auth/jwt/me", headers=self.auth, name="/api/auth/jwt/me")
+        self.client.get("/api/analytics/overview", headers=self.auth, name="/api/analytics/overview")
+
+    def patients(self) -> None:
+        response = self.client.get("/api/patients?limit=20", headers=self.auth, name="/api/patients")
+        if response.status_code == 200:
+            self.patient_ids = [str(p["id"]) for p in response.json()[:20] if "id" in p]
+
+    def patient(self) -> None:
+        if not self.patient_ids:
+            return self.patients()
+        pid = self.patient_ids[next(self._orders) % len(self.patient_ids)]
+        self.client.get(f"/api/patients/{pid}", headers=self.auth, name="/api/patients/[id]")
+        return None
+
+    def order(self) -> None:
+        body = {"patientName": f"{ORDER_PREFIX} {next(self._orders)}", "lensType": "Single Vision",
+                "lensMaterial": "Polycarbonate", "coating": "Anti-Reflective", "odSphere": -1.25,
+                "osSphere": -1.0, "pd": 63, "notes": "created by the cutover load test"}
+        self.client.post("/api/orders", json=body, name="/api/orders",
+                         headers={**self.auth, "X-CSRF-Token": self.csrf})
+
+    def reports(self) -> None:
+        self.client.get("/api/bi/summary", headers=self.auth, name="/api/bi/summary")
+        self.client.get("/api/clinical/reporting/reports", headers=self.auth,
+                        name="/api/clinical/reporting/reports")
+
+    tasks = {f: int(MODEL["task_weights"].get(f.__name__, 0)) for f in
+             (dashboard, patients, patient, order, reports)
+             if int(MODEL["task_weights"].get(f.__name__, 0)) > 0}
+
+
+class Visitor(Client):
+    """Someone who opens the homepage; monitors hitting the health endpoint."""
+
+    weight = int(MODEL["user_weights"].get("visitor", 1))
+    wait_time = between(*MODEL["think_time_s"])
+
+    @task(2)
+    def homepage(self) -> None:
+        self.client.get("/", name="/")
+
+    @task(1)
+    def health(self) -> None:
+        self.client.get("/api/health", name="/api/health")
+
+
+if STAGES:
+    class ProfileShape(LoadTestShape):
+        """The profile's stages (computed by pytest_cutover.loadplan): linear ramps, then holds."""
+
+        def tick(self) -> tuple[int, float] | None:
+            users = users_at(STAGES, self.get_run_time())
+            if users is None:
+                return None
+            return users, float(max(1, max(u for _, u in STAGES)))
+
+
+def _watch_for_sustained_breach(environment: Any) -> None:
+    """Abort-on-fail: stop the run when error rate or P95 stays beyond its critical level for
+    `after_s` seconds over a sliding window (protects the target, like k6's abortOnFail)."""
+    crit_err, crit_p95 = ABORT.get("error_rate_pct"), ABORT.get("p95_ms")
+    after_s, min_requests = float(ABORT.get("after_s", 10)), int(ABORT.get("min_requests", 20))
+    history: collections.deque[tuple[float, int, int]] = collections.deque(maxlen=ABORT_WINDOW_S + 1)
+    breach_since: float | None = None
+    deadline = time.monotonic() + 7 * 24 * 3600  # bounded: the run itself has a hard timeout
+    while time.monotonic() < deadline:
+        gevent.sleep(1.0)
+        total = environment.stats.total
+        now = time.monotonic()
+        history.append((now, total.num_requests, total.num_failures))
+        requests = history[-1][1] - history[0][1]
+        if requests < min_requests:
+            breach_since = None
+            continue
+        error_pct = 100.0 * (history[-1][2] - history[0][2]) / requests
+        p95 = total.get_current_response_time_percentile(0.95) or 0
+        reasons = ([f"error rate {error_pct:.1f}% > {crit_err:g}%"]
+                   if crit_err is not None and error_pct > crit_err else [])
+        reasons += [f"P95 {p95:.0f} ms > {crit_p95:g} ms"] if crit_p95 is not None and p95 > crit_p95 else []
+        breach_since = (breach_since or now) if reasons else None
+        if breach_since is not None and now - breach_since >= after_s:
+            _run["aborted"] = (f"aborted after {after_s:g} s of sustained critical breach: "
+                               f"{', '.join(reasons)} (last {ABORT_WINDOW_S} s)")
+            environment.runner.quit()
+            return
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    if ABORT and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn(_watch_for_sustained_breach, environment)
+
+
+def _entry(entry: Any) -> dict[str, Any]:
+    return {"name": entry.name, "method": entry.method or "", "requests": entry.num_requests,
+            "failures": entry.num_failures, "max_ms": entry.max_response_time or 0,
+            "rps": entry.total_rps, **{key: entry.get_response_time_percentile(q) or 0
+                                       for key, q in PERCENTILES.items()}}
+
+
+@events.quitting.add_listener
+def _write_final_stats(environment: Any, **_: Any) -> None:
+    """Exact final numbers (CSV output misses the last second): total and per endpoint."""
+    if not STATS_FILE or isinstance(environment.runner, WorkerRunner):
+        return
+    stats = environment.stats
+    workers = len(getattr(environment.runner, "clients", {}) or {})
+    payload = {"total": _entry(stats.total), "endpoints": [_entry(e) for e in stats.entries.values()],
+               "started": stats.total.start_time, "ended": time.time(), "aborted": _run["aborted"],
+               "workers": workers, "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
+    tmp = f"{STATS_FILE}.tmp"
+    with open(tmp, "w") as out:
+        json.dump(payload, out, indent=2)
+    os.replace(tmp, STATS_FILE)
+    environment.process_exit_code = 0  # the gate judges the numbers; non-zero means Locust broke
