@@ -23,6 +23,7 @@ FAULT_MODULES = (
     "ilsref.services.standins",
     "ilsref.services.dns",
     "ilsref.services.backups",
+    "ilsref.services.governance",
     "ilsref.services.loadfaults",
 )
 

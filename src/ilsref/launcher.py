@@ -20,7 +20,8 @@ from ilsref.runtime import MissingBinary, RunDir, alive
 from ilsref.services.base import Context
 
 # The stand-ins start before monitoring: Alertmanager's webhook receiver is one of them.
-SERVICE_ORDER = ("postgres", "redis", "kubernetes", "app", "standins", "monitoring", "dns", "backups")
+SERVICE_ORDER = ("postgres", "redis", "kubernetes", "app", "standins", "monitoring", "dns", "backups",
+                 "governance")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

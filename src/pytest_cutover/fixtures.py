@@ -155,3 +155,39 @@ def environments(settings: Settings) -> Callable[[str], Environment]:
             unverified(f"environment {name!r} cannot be used: {exc.render()}")
 
     return _named
+
+
+def kube_for(environment: Environment) -> Any:
+    """A Kubernetes client for the environment's `kubernetes` table, or the check ends as not
+    verified (not configured, unreachable) or not applicable."""
+    from pytest_cutover.clients.k8s import K8s, KubeUnavailable
+
+    try:
+        table = environment.component("kubernetes")
+    except Unavailable as exc:
+        if exc.not_applicable:
+            not_applicable(str(exc))
+        unverified(str(exc))
+    try:
+        return K8s(table.get("kubeconfig"), table.get("context"), table.get("namespace", "default"),
+                   timeout_s=environment.timeout_s)
+    except KubeUnavailable as exc:
+        unverified(str(exc))
+
+
+@pytest.fixture(scope="session")
+def staging(target: Environment, settings: Settings,
+            environments: Callable[[str], Environment]) -> Environment:
+    """The environment that stands for staging: `application.staging_environment`, the target
+    itself when it is of kind staging, else the one environment of kind staging."""
+    configured = (target.data.get("application") or {}).get("staging_environment")
+    if configured:
+        return environments(str(configured))
+    if target.kind == "staging":
+        return target
+    found = [name for name in settings.environments
+             if (settings.raw["environments"][name] or {}).get("kind") == "staging"]
+    if len(found) != 1:
+        unverified(f"no single staging environment ({', '.join(found) or 'none'} of kind staging): "
+                   f"set [environments.{target.name}.application] staging_environment")
+    return environments(found[0])

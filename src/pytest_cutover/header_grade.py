@@ -212,3 +212,11 @@ def grade(observation: Observation) -> Grade:
     score = max(0, base + bonus)
     missing = tuple(h for h in EXPECTED_HEADERS if h.lower() not in headers)
     return Grade(score, letter_for(score), tuple(findings), missing)
+
+
+def lowest_score(letter: str) -> int:
+    """The lowest score that still earns `letter`; ValueError for an unknown letter."""
+    for lowest, known in GRADES:
+        if known == letter:
+            return lowest
+    raise ValueError(f"unknown grade {letter!r}; expected one of {', '.join(LETTERS)}")

@@ -80,3 +80,11 @@ def test_grades_compare_best_first():
 def test_summary_names_grade_score_and_missing_headers():
     assert grade(Observation(without("X-Frame-Options"))).summary() == (
         "grade B+ (score 80); missing headers: X-Frame-Options")
+
+
+def test_lowest_score_of_a_letter_and_unknown_letters():
+    from pytest_cutover.header_grade import lowest_score
+
+    assert (lowest_score("A+"), lowest_score("B"), lowest_score("F")) == (100, 70, 0)
+    with pytest.raises(ValueError, match="unknown grade 'E'"):
+        lowest_score("E")
