@@ -1,0 +1,117 @@
+"""Security: the login refuses default credentials, admin endpoints refuse anonymous and
+non-admin callers, and debug or diagnostic paths are not exposed.
+
+Each refused default credential counts as one failed login for that account (ILS locks an
+account after 5 in 15 minutes): keep the list short and free of real users' addresses.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from pytest_cutover import unverified
+from pytest_cutover.clients.http import HttpClient
+from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.stash import settings_key
+
+DEFAULT_CREDENTIALS = [{"email": "admin@example.com", "password": "admin"},
+                       {"email": "admin@admin.com", "password": "password"},
+                       {"email": "test@example.com", "password": "test"}]
+DEFAULT_ADMIN_PATHS = ["/api/admin/users", "/api/admin/audit-logs", "/api/admin/stats"]
+DEFAULT_DEBUG_PATHS = ["/debug", "/api/debug", "/.env", "/.git/config", "/server-status",
+                       "/actuator/env", "/phpinfo.php", "/__debug__/", "/api/swagger-ui/../../.env"]
+REFUSED = (400, 401, 403, 429)
+
+
+def _security(config: pytest.Config) -> dict:
+    settings = config.stash.get(settings_key, None)
+    return (settings.environment.data.get("security") or {}) if settings else {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    security = _security(metafunc.config)
+    if "credential" in metafunc.fixturenames:
+        creds = security.get("default_credentials") or DEFAULT_CREDENTIALS
+        metafunc.parametrize("credential", creds, ids=[str(c.get("email")) for c in creds])
+    if "admin_path" in metafunc.fixturenames:
+        paths = security.get("admin_paths") or DEFAULT_ADMIN_PATHS
+        metafunc.parametrize("admin_path", paths, ids=paths)
+    if "debug_path" in metafunc.fixturenames:
+        paths = security.get("debug_paths") or DEFAULT_DEBUG_PATHS
+        metafunc.parametrize("debug_path", paths, ids=paths)
+
+
+@pytest.mark.checklist("sec.security-audit")
+def test_default_credentials_are_refused(http, target, credential):
+    result = http.post(target.profile["login_path"],
+                       json={"email": credential.get("email"), "password": credential.get("password")})
+    if result.status is None:
+        unverified(f"the login could not be reached: {result.describe()}")
+    body = result.json() if isinstance(result.json(), dict) else {}
+    assert result.status in REFUSED and "accessToken" not in body, (
+        f"login as {credential.get('email')!r} with a default password answered {result.status} "
+        f"(expected one of {REFUSED} and no token): default credentials are accepted")
+
+
+@pytest.mark.checklist("sec.security-audit")
+def test_admin_endpoint_refuses_anonymous_callers(http, admin_path):
+    result = http.get(admin_path)
+    assert result.status in (401, 403), (
+        f"anonymous GET {admin_path} answered {result.status} (expected 401 or 403); {result.describe()}")
+
+
+@pytest.fixture(scope="module")
+def non_admin_token(target) -> str:
+    name = _security_of(target).get("non_admin_account", "smoke")
+    account = (target.data.get("accounts") or {}).get(name)
+    if not account:
+        unverified(f"accounts.{name} (a user without admin rights) is not configured")
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    try:
+        result = client.post(target.profile["login_path"], json={
+            "email": secret_or_unverified(target, account["email_env"]),
+            "password": secret_or_unverified(target, account["password_env"])})
+    finally:
+        client.close()
+    token = (result.json() or {}).get("accessToken") if result.status == 200 else None
+    if not token:
+        unverified(f"login as accounts.{name} failed, so non-admin access cannot be tried: "
+                   f"{result.describe()}")
+    user = (result.json() or {}).get("user") or {}
+    if user.get("role") in ("admin", "platform_admin"):
+        unverified(f"accounts.{name} has the admin role {user.get('role')!r}; name a non-admin "
+                   f"user in security.non_admin_account")
+    return str(token)
+
+
+def _security_of(target) -> dict:
+    return target.data.get("security") or {}
+
+
+@pytest.mark.checklist("sec.security-audit")
+def test_admin_endpoint_refuses_non_admin_users(http, admin_path, non_admin_token):
+    result = http.get(admin_path, headers={"Authorization": f"Bearer {non_admin_token}"})
+    assert result.status in (401, 403), (
+        f"GET {admin_path} as a non-admin user answered {result.status} (expected 403); "
+        f"{result.describe()}")
+
+
+@pytest.fixture(scope="module")
+def fallback_body(target) -> str:
+    """What the server answers for a path that surely does not exist (an SPA shell, a 404)."""
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    try:
+        result = client.get(f"/cutover-no-such-page-{secrets.token_hex(4)}")
+    finally:
+        client.close()
+    return result.text if result.status == 200 else ""
+
+
+@pytest.mark.checklist("sec.security-audit")
+def test_debug_path_is_not_exposed(http, debug_path, fallback_body):
+    result = http.get(debug_path)
+    exposed = result.status is not None and 200 <= result.status < 300 and result.text != fallback_body
+    assert not exposed, (f"GET {debug_path} answered {result.status} with {len(result.text)} bytes "
+                         f"of its own content (expected 401/403/404 or the unknown-page answer)")
