@@ -5,6 +5,7 @@ cache, an autoscaler that acts on its recommendation, and a P95 that agrees with
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +37,22 @@ def test_server_error_ratio_within_thresholds(server_view: ServerView, measure: 
 
 
 @pytest.mark.checklist("alert.p95-latency")
-def test_server_p95_within_thresholds(server_view: ServerView, measure: Measure,
-                                      promql: Callable[[], None]) -> None:
+def test_server_p95_within_thresholds(server_view: ServerView, measure: Measure, target: Environment,
+                                      promql: Callable[[], None], evidence: Callable[..., None]
+                                      ) -> None:
+    """Judged at PromQL's interpolated value; but a histogram bucket that straddles the rollback
+    trigger cannot say which side the P95 is on, so then the client-side P95 decides ROLLBACK."""
+    buckets = server_view.buckets()
     p95 = server_view.p95_ms()
     promql()
     assert p95 is not None, "http_request_duration_seconds has no observation in the load window"
-    measure("p95_ms", p95, subject="http_request_duration_seconds (server side)")
+    threshold = target.threshold("p95_ms")
+    low, high = (1000 * b for b in bucket_around(p95 / 1000, buckets))
+    if threshold.rollback is not None and low < threshold.rollback < high:
+        threshold = dataclasses.replace(threshold, rollback=None)
+        evidence("histogram resolution", f"the P95 lies in the bucket ({low:g}, {high:g}] ms, which "
+                 f"holds the rollback trigger: the client-side P95 decides the rollback")
+    measure("p95_ms", p95, threshold, subject="http_request_duration_seconds (server side)")
 
 
 @pytest.mark.checklist("app.load-test")
@@ -64,9 +75,9 @@ def test_client_and_server_p95_agree(load_run: LoadRun, server_view: ServerView,
     server_p95 = server_view.p95_ms()
     assert server_p95 is not None, "http_request_duration_seconds has no observation in the window"
     low, high = bucket_around(server_p95 / 1000, server_view.buckets())
-    client_p95 = load_run.stats.total.p95_ms
+    client_p95 = load_run.stats.everything.p95_ms  # sign-in included, like the server's count
     rows.append(f"| **all** | {client_p95:.0f} | {server_p95:.0f} | ({low * 1000:g}, {high * 1000:g}] "
-                f"| {load_run.stats.total.requests} |")
+                f"| {load_run.stats.everything.requests} |")
     evidence("client vs server P95", "\n".join(rows))
     measure("p95_gap_ms", gap_outside(client_p95, low * 1000, high * 1000),
             load_threshold("p95_gap_ms"),
@@ -80,13 +91,15 @@ def test_server_counted_every_request_the_generator_sent(load_run: LoadRun, serv
                                                          load_threshold: Callable[[str], Threshold]
                                                          ) -> None:
     assert load_run.stats is not None
-    sent, counted = load_run.stats.total.requests, server_view.request_count()
+    """Up to one request per user may be in flight when Locust stops: served, not recorded."""
+    sent, counted = load_run.stats.everything.requests, server_view.request_count()
     promql()
     assert counted > 0, f"the generator sent {sent} requests but the app counted none"
-    gap = 100.0 * abs(counted - sent) / sent
+    in_flight = load_run.plan.peak_users
+    gap = 100.0 * max(0.0, sent - counted, counted - sent - in_flight) / sent
     measure("server_client_count_gap_pct", gap, load_threshold("server_client_count_gap_pct"),
             subject=f"app counted {counted:.0f} requests ({counted / server_view.seconds:.1f}/s), "
-                    f"generator sent {sent}")
+                    f"generator recorded {sent} (+ up to {in_flight} in flight at the stop)")
 
 
 @pytest.mark.checklist("alert.cpu", "mon.memory-cpu")
