@@ -282,3 +282,19 @@ class K8s:
 
     def endpoints(self, name: str) -> dict[str, Any] | None:
         return self._plain(self._call(self.core.read_namespaced_endpoints, name, self.namespace))
+
+    # --- the cluster itself, and whole manifests (readiness) --------------------------------
+
+    def version(self) -> dict[str, Any]:
+        """GET /version: raises KubeUnavailable when the API server does not answer."""
+        found = self._call(self._client.VersionApi(self.api).get_code)
+        return self._plain(found) or {}
+
+    def namespace_phase(self, name: str) -> str | None:
+        """The namespace's phase ('Active', 'Terminating'), or None when it does not exist."""
+        found = self._call(self.core.read_namespace, name)
+        return None if found is None else (found.status.phase if found.status else "Unknown")
+
+    def deployment_manifest(self, name: str) -> dict[str, Any] | None:
+        """The whole Deployment as the API serves it (probes, resources, strategy, status)."""
+        return self._plain(self._call(self.apps.read_namespaced_deployment, name, self.namespace))

@@ -12,6 +12,7 @@ import ipaddress
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -186,3 +187,34 @@ def _describe(exc: BaseException) -> str:
 
 def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def accepts_protocol(host: str, port: int, version: str, *, server_name: str | None = None,
+                     timeout_s: float = 5.0) -> bool | None:
+    """Whether host:port completes a handshake offering only `version` ('TLSv1', 'TLSv1.1' ...).
+
+    None when this machine's OpenSSL cannot offer that version at all, so nothing can be said.
+    The client's security level is lowered so that OpenSSL is willing to offer legacy protocols.
+    """
+    wanted = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+              "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}[version]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():  # naming TLS 1.0/1.1 is deprecated; probing them is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.set_ciphers("ALL:@SECLEVEL=0")
+            context.minimum_version = context.maximum_version = wanted
+    except (ValueError, ssl.SSLError):
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as raw:
+            with context.wrap_socket(raw, server_hostname=server_name or host) as tls:
+                return tls.version() == version
+    except ssl.SSLError as exc:
+        if "NO_PROTOCOLS_AVAILABLE" in str(exc).upper():
+            return None
+        return False
+    except OSError:
+        return False
