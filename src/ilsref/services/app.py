@@ -105,6 +105,11 @@ def start(ctx: Context) -> None:
         env_file=str((config_dir / "secrets.env").resolve()),
     )
     ctx.environment["version"] = {"source": "endpoint", "path": "/api/health", "field": "version"}
+    ctx.environment["tls"] = {"hosts": [f"localhost:{https_port}"], "min_version": "TLSv1.2"}
+    ctx.environment["not_applicable"] = {
+        "cdn": "the reference deployment is served without a CDN",
+        "legacy_backup": "the reference deployment migrates no data from a legacy system",
+    }
     accounts = {}
     for account in ctx.facts.get("accounts", ()):
         prefix = f"CUTOVER_LOCAL_{account.key.upper()}"

@@ -23,7 +23,13 @@ from ilsref.faults import Fault
 from ilsref.migrations.seed import seed
 from ilsref.runtime import RunDir, alive, free_port, require_binary
 from ilsref.services.base import Context
+from ilsref.services.pychild import module_argv, module_env
 from ilsref.app.passwords import random_password
+
+MAX_CONNECTIONS = 100
+UNDERSIZED_MAX_CONNECTIONS = 20
+HIGH_CONNECTIONS_PCT = 91  # above the 90 % critical level, with room left for the app and checks
+LONG_TRANSACTION_S = 10  # the local environment's limit, short so a self-test can see it pass
 
 FAULTS = (
     Fault("db_slow", "readiness/database",
@@ -32,6 +38,16 @@ FAULTS = (
           "the last migration is not applied, so the head lags the release's", restart=True),
     Fault("db_bad_credentials", "readiness/database",
           "secrets.env carries a wrong password for the ils_user DSN", restart=True),
+    Fault("db_undersized", "readiness/database",
+          f"max_connections is {UNDERSIZED_MAX_CONNECTIONS} (the environment expects "
+          f"{MAX_CONNECTIONS})", restart=True),
+    Fault("db_app_superuser", "readiness/database", "the application's role ils_user is a superuser",
+          restart=True),
+    Fault("db_long_transaction", "readiness/database",
+          "a client keeps a transaction open (idle in transaction) for as long as the deployment runs",
+          restart=True),
+    Fault("db_connections_high", "readiness/database",
+          f"idle clients hold {HIGH_CONNECTIONS_PCT} % of max_connections", restart=True),
 )
 
 SERVICE = "postgres"
@@ -62,8 +78,10 @@ def start(ctx: Context) -> None:
         "host all all 127.0.0.1/32 scram-sha-256\n"
     )
     log = root / "postgres.log"
+    max_connections = (UNDERSIZED_MAX_CONNECTIONS if "db_undersized" in ctx.faults
+                       else MAX_CONNECTIONS)
     options = (f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c max_connections=100 -c log_min_duration_statement=1000")
+               f"-c max_connections={max_connections} -c log_min_duration_statement=1000")
     _run_as_postgres([str(pg_bin / "pg_ctl"), "-D", str(datadir), "-l", str(log), "-w",
                       "-t", "30", "-o", options, "start"])
     postmaster = int((datadir / "postmaster.pid").read_text().split()[0])
@@ -77,9 +95,12 @@ def start(ctx: Context) -> None:
                          autocommit=True, connect_timeout=10) as conn:
         conn.execute(f"CREATE ROLE ils_user LOGIN PASSWORD '{password}'".encode())
         conn.execute(b"CREATE DATABASE ils_db OWNER ils_user")
+        if "db_app_superuser" in ctx.faults:
+            conn.execute(b"ALTER ROLE ils_user SUPERUSER")
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         migrations.apply(conn, skip_last="migration_behind" in ctx.faults)
         accounts = seed(conn)
+    _start_holder(ctx, dsn)
 
     ctx.facts.update(
         postgres_port=port, postgres_dsn=dsn, postgres_admin_dsn=admin_dsn,
@@ -89,10 +110,23 @@ def start(ctx: Context) -> None:
         "dsn_env": "CUTOVER_LOCAL_DATABASE_URL",
         "admin_dsn_env": "CUTOVER_LOCAL_DATABASE_ADMIN_URL",
         "expected_migration_head": migrations.expected_head(),
+        "min_version": 15,
+        "settings": {"max_connections": MAX_CONNECTIONS, "shared_buffers": "128MB"},
+        "long_transaction_s": LONG_TRANSACTION_S,
     }
     published = dsn.replace(password, "wrong-password") if "db_bad_credentials" in ctx.faults else dsn
     ctx.secrets["CUTOVER_LOCAL_DATABASE_URL"] = published
     ctx.secrets["CUTOVER_LOCAL_DATABASE_ADMIN_URL"] = admin_dsn
+
+
+def _start_holder(ctx: Context, dsn: str) -> None:
+    """A client holding a transaction or connections open (faults db_long_transaction,
+    db_connections_high); the DSN goes through the environment, never the command line."""
+    args = (["--open-transaction"] if "db_long_transaction" in ctx.faults else []) + (
+        ["--fill-pct", str(HIGH_CONNECTIONS_PCT)] if "db_connections_high" in ctx.faults else [])
+    if args:
+        ctx.run.spawn("pg-holder", module_argv("ilsref.pgholder", *args),
+                      env=module_env(ILSREF_HOLDER_DSN=dsn))
 
 
 def stop(run: RunDir, timeout: float = 10.0) -> None:

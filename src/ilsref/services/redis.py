@@ -18,7 +18,13 @@ FAULTS = (
           "Redis answers the app's check in > 100 ms (detailed health: redis degraded)"),
     Fault("redis_no_auth", "readiness/redis",
           "Redis runs without a password", restart=True),
+    Fault("redis_noeviction", "readiness/redis",
+          "Redis runs with maxmemory-policy noeviction (writes fail when memory is full)",
+          restart=True),
 )
+
+POLICY = "allkeys-lru"
+MAXMEMORY = "256mb"
 
 SERVICE = "redis"
 
@@ -35,8 +41,8 @@ def start(ctx: Context) -> None:
         "save ''",
         "appendonly no",
         "daemonize no",
-        "maxmemory 256mb",
-        "maxmemory-policy allkeys-lru",
+        f"maxmemory {MAXMEMORY}",
+        f"maxmemory-policy {'noeviction' if 'redis_noeviction' in ctx.faults else POLICY}",
         f"dir {ctx.run.path}",
         # `redis_slow` makes the app's health check pay a real DEBUG SLEEP on the server.
         "enable-debug-command local",
@@ -57,5 +63,8 @@ def start(ctx: Context) -> None:
     finally:
         client.close()
     ctx.facts.update(redis_port=port, redis_url=url)
-    ctx.environment["redis"] = {"url_env": "CUTOVER_LOCAL_REDIS_URL"}
+    ctx.environment["redis"] = {
+        "url_env": "CUTOVER_LOCAL_REDIS_URL", "require_auth": True, "min_version": "7.0",
+        "maxmemory": MAXMEMORY, "maxmemory_policy": POLICY, "persistence": "none",
+    }
     ctx.secrets["CUTOVER_LOCAL_REDIS_URL"] = url
