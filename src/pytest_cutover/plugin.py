@@ -220,8 +220,9 @@ def _apply_waiver(config: pytest.Config, item: pytest.Item, report: pytest.TestR
     if waiver is None:
         return
     if waiver.expired(dt.datetime.now(dt.UTC)):
-        report.longrepr = (f"waiver by {waiver.approver} expired on {waiver.expires:%Y-%m-%d}; "
-                           f"the failure counts again:\n{report.longrepr}")
+        note = f"waiver by {waiver.approver} expired on {waiver.expires:%Y-%m-%d}"
+        report.cutover["waiver_expired"] = note
+        report.longrepr = f"{note}; the failure counts again:\n{report.longrepr}"
         return
     report.cutover["waiver"] = waiver.to_dict()
     report.cutover["waived_failure"] = str(report.longrepr)
@@ -277,11 +278,14 @@ def _outcome(report: pytest.TestReport, info: dict[str, Any]) -> tuple[str | Non
     if report.failed:
         text = report.longreprtext.strip()
         if report.when == "call":
-            return "failed", _summary_line(text)
+            expired = info.get("waiver_expired")
+            line = _summary_line(text)
+            return "failed", f"{expired}; {line}" if expired else line
         return "error", f"{report.when} error: {_summary_line(text)}"
     # skipped
     if hasattr(report, "wasxfail"):
-        return "passed", ""  # a plain xfail that failed as expected
+        # A known failure is not a pass; waivers (with approver and expiry) are the way to accept one.
+        return "unverified", f"marked xfail ({report.wasxfail or 'no reason'}): record a waiver instead"
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
     outcome, message = outcomes.parse(reason)
     return outcome, message
@@ -301,6 +305,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if settings_key not in config.stash or hasattr(config, "workerinput"):
         return
     if config.option.collectonly:  # nothing ran: no verdict, and keep the last run's reports
+        return
+    if exitstatus not in (0, 1, 5):  # interrupted, internal or usage error: keep the last reports
         return
     verdict = compute_verdict(config)
     from pytest_cutover.report import files

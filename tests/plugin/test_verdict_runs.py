@@ -64,6 +64,8 @@ def test_setup_error_is_no_go(project: Project) -> None:
     ("pytest_cutover.pending('waiting for the CISO')", "NO-GO", 1,
      "  - test_o.py::test_o pending sign-off: waiting for the CISO"),
     ("pytest.skip('plain skip')", "NO-GO", 1, "  - test_o.py::test_o not verified: skipped: plain skip"),
+    ("pytest.xfail('known broken')", "NO-GO", 1,
+     "  - test_o.py::test_o not verified: marked xfail (known broken): record a waiver instead"),
 ])
 def test_outcomes_that_are_not_a_pass(project: Project, body: str, decision: str, code: int,
                                       line: str | None) -> None:
@@ -233,7 +235,8 @@ def test_expired_waiver_is_no_go(project: Project) -> None:
     result.stdout.fnmatch_lines([
         f"waiver by Sam Ito (CISO) expired on {EARLIER}; the failure counts again:",
         "*cutover verdict: NO-GO*",
-        "  - smoke/test_w.py::test_csp_is_set failed: AssertionError: Content-Security-Policy header missing"])
+        f"  - smoke/test_w.py::test_csp_is_set failed: waiver by Sam Ito (CISO) expired on {EARLIER}; "
+        "AssertionError: Content-Security-Policy header missing"])
 
 
 def test_renewed_waiver_beats_the_expired_one(project: Project) -> None:
@@ -282,3 +285,19 @@ def test_allowing_another_environment_does_not_unlock_production(project: Projec
     result = project.run("--cutover-env", "production", "--cutover-allow-destructive=staging", "-s")
     assert result.ret == 1
     assert "DESTRUCTIVE-RAN" not in result.stdout.str()
+
+
+def test_usage_error_keeps_the_last_reports(project: Project) -> None:
+    project.tests(test_ok="def test_ok():\n    pass\n")
+    assert project.run().ret == 0
+    before = project.report("verdict.json").read_text()
+    project.tests(test_bad="""
+        import pytest
+
+        @pytest.mark.checklist("no.such-item")
+        def test_bad():
+            pass
+    """)
+    result = project.run()
+    assert result.ret == 4
+    assert project.report("verdict.json").read_text() == before
