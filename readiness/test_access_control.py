@@ -34,7 +34,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     security = _security(metafunc.config)
     if "credential" in metafunc.fixturenames:
         creds = security.get("default_credentials") or DEFAULT_CREDENTIALS
-        metafunc.parametrize("credential", creds, ids=[str(c.get("email")) for c in creds])
+        # ids by position: an address may also be a configured account (and so be redacted)
+        metafunc.parametrize("credential", creds, ids=[f"default-{n}" for n in range(1, len(creds) + 1)])
     if "admin_path" in metafunc.fixturenames:
         paths = security.get("admin_paths") or DEFAULT_ADMIN_PATHS
         metafunc.parametrize("admin_path", paths, ids=paths)
@@ -62,6 +63,10 @@ def test_admin_endpoint_refuses_anonymous_callers(http, admin_path):
         f"anonymous GET {admin_path} answered {result.status} (expected 401 or 403); {result.describe()}")
 
 
+def _security_of(target) -> dict:
+    return target.data.get("security") or {}
+
+
 @pytest.fixture(scope="module")
 def non_admin_token(target) -> str:
     name = _security_of(target).get("non_admin_account", "smoke")
@@ -84,10 +89,6 @@ def non_admin_token(target) -> str:
         unverified(f"accounts.{name} has the admin role {user.get('role')!r}; name a non-admin "
                    f"user in security.non_admin_account")
     return str(token)
-
-
-def _security_of(target) -> dict:
-    return target.data.get("security") or {}
 
 
 @pytest.mark.checklist("sec.security-audit")

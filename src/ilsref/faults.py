@@ -25,6 +25,7 @@ FAULT_MODULES = (
     "ilsref.services.backups",
     "ilsref.services.governance",
     "ilsref.services.loadfaults",
+    "ilsref.services.rollbackfaults",
 )
 
 

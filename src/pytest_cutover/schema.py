@@ -65,6 +65,24 @@ LEDGER = {
     "load_environment": STR,  # whose load verdict counts (default: application.staging_environment)
 }
 
+# The rollback drill and data-integrity checks (rollback/; defaults in rollback/conftest.py).
+ROLLBACK = {
+    "undo_with": STR,  # "api" (kubectl's undo algorithm over the API; default) or "kubectl"
+    "previous_release": STR,  # what the undo must serve (default: the previous revision's tag)
+    "rollout_timeout_s": NUMBER,  # deadline per rollout (default kubernetes.rollout_timeout_s, 600)
+    "smoke_timeout_s": NUMBER,  # deadline of the smoke re-run against the previous release (300)
+    "scale_back_replicas": INT,  # replicas after the scale drill (default: as before it)
+    "restore_from": STR,  # "newest" backup in backups.directory (default) or "pg_dump" (fresh)
+    "scratch_database": STR,  # default cutover_scratch_<source>; never the source
+    "restore_jobs": INT,  # pg_restore --jobs (default 2)
+    "restore_timeout_s": NUMBER,  # deadline of one restore (default 1800)
+    "pg_bin": PATH,  # folder of pg_dump/pg_restore/psql (default: PATH)
+    "mutable_columns": STRLIST,  # left out of checksums (default updated_at, last_login_at)
+    "created_columns": STRLIST,  # creation-time columns bounding historical rows
+    "relations": STRLIST,  # "orders.patient_id -> patients.id" (default: every foreign key)
+    "sample_requests": INT,  # requests per rollback-decision probe (default 20)
+}
+
 # The load gate (load/, pytest_cutover.loadplan has the defaults and meanings).
 LOAD = {
     "profile": STR, "users": INT, "duration_s": NUMBER, "time_scale": NUMBER,
@@ -113,7 +131,7 @@ COMPONENTS: dict[str, Any] = {
     "external": MapOf(EXTERNAL_DEPENDENCY),
     "load": LOAD,
     "e2e": TABLE,
-    "rollback": TABLE,
+    "rollback": ROLLBACK,
     "ledger": LEDGER,
 }
 

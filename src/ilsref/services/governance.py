@@ -34,6 +34,7 @@ FAULTS = (
     Fault("external_dependency_down", FAMILY, "the external dependency 'payments' answers 503"),
     Fault("staging_critical_alert", FAMILY, "a critical alert (HighErrorRate) fires in Alertmanager"),
     Fault("weak_session_secret", FAMILY, "SESSION_SECRET in the Secret ils-secrets is 8 bytes long"),
+    Fault("debug_log_level", FAMILY, "the ConfigMap ils-config sets LOG_LEVEL=debug"),
     Fault("code_freeze_violated", FAMILY,
           "the code freeze is set 3 days back, before the last rollout", restart=True),
 )
@@ -78,4 +79,8 @@ def start(ctx: Context) -> None:
                                         "openapi": f"{url}/api-docs/openapi.json"}
     ctx.environment["external"] = {name: {"url": f"{url}/external/{name}", "expect_status": 200,
                                           "latency": {"warn": 500, "crit": 2000}} for name in EXTERNAL}
+    if "kubernetes" in ctx.environment:  # production values the app container must get
+        ctx.environment["kubernetes"]["required_env"] = {
+            "NODE_ENV": ["production"], "LOG_LEVEL": ["info", "warn", "error"], "DATABASE_URL": [],
+            "REDIS_URL": [], "SESSION_SECRET": [], "JWT_SECRET": []}
     ctx.facts["governance_url"] = url

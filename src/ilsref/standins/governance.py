@@ -14,6 +14,7 @@ One process (`python -m ilsref.standins.governance`) serving, on one loopback po
 and a watcher thread that acts on other systems while a fault is on:
 - `staging_critical_alert`: keeps a critical alert firing in Alertmanager (resolved when cleared)
 - `weak_session_secret`: shortens SESSION_SECRET in the emulator's Secret (restored when cleared)
+- `debug_log_level`: sets LOG_LEVEL=debug in the emulator's ConfigMap (restored when cleared)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ EXTERNAL = ("payments", "email")
 ALERT = {"alertname": "HighErrorRate", "severity": "critical", "environment": "staging",
          "source": "ilsref-governance"}
 SECRET_NAME, SECRET_KEY = "ils-secrets", "SESSION_SECRET"
+CONFIGMAP_NAME, LOG_KEY = "ils-config", "LOG_LEVEL"
 
 
 def doc_text(name: str) -> str:
@@ -120,7 +122,7 @@ class Watcher:
 
     def __init__(self, faults: FaultState, alertmanager: str, kube_api: str, namespace: str) -> None:
         self.faults, self.alertmanager, self.kube_api, self.namespace = faults, alertmanager, kube_api, namespace
-        self.original_secret: str | None = None
+        self.originals: dict[str, str] = {}  # object URL -> the value a fault replaced
         self.alert_on = False
 
     def _send(self, method: str, url: str, body: Any, content_type: str = "application/json") -> Any:
@@ -136,16 +138,18 @@ class Watcher:
             "labels": ALERT, "annotations": {"summary": "5xx ratio above 5 % on staging (fault)"},
             "startsAt": (now - dt.timedelta(minutes=5)).isoformat(), "endsAt": ends.isoformat()}])
 
-    def secret(self, weak: bool) -> None:
-        url = f"{self.kube_api}/api/v1/namespaces/{self.namespace}/secrets/{SECRET_NAME}"
-        if weak and self.original_secret is None:
-            self.original_secret = self._send("GET", url, None)["data"][SECRET_KEY]
-            value = base64.b64encode(b"changeme").decode()
-        elif not weak and self.original_secret is not None:
-            value, self.original_secret = self.original_secret, None
+    def override(self, on: bool, kind: str, name: str, key: str, value: str) -> None:
+        """Set data[key] of a Secret or ConfigMap while `on`; put the original back after."""
+        url = f"{self.kube_api}/api/v1/namespaces/{self.namespace}/{kind}/{name}"
+        saved = self.originals.get(url)
+        if on and saved is None:
+            self.originals[url] = self._send("GET", url, None)["data"][key]
+            new = value
+        elif not on and saved is not None:
+            new = self.originals.pop(url)
         else:
             return
-        self._send("PATCH", url, {"data": {SECRET_KEY: value}}, "application/merge-patch+json")
+        self._send("PATCH", url, {"data": {key: new}}, "application/merge-patch+json")
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(0.3):
@@ -155,7 +159,9 @@ class Watcher:
                 if firing or self.alert_on:
                     self.alert(firing)  # refresh while on; resolve once when cleared
                     self.alert_on = firing
-                self.secret("weak_session_secret" in active)
+                self.override("weak_session_secret" in active, "secrets", SECRET_NAME, SECRET_KEY,
+                              base64.b64encode(b"changeme").decode())
+                self.override("debug_log_level" in active, "configmaps", CONFIGMAP_NAME, LOG_KEY, "debug")
             except (OSError, ValueError, KeyError) as exc:
                 print(f"governance watcher: {exc}", flush=True)
 
