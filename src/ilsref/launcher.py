@@ -21,7 +21,7 @@ from ilsref.services.base import Context
 
 # The stand-ins start before monitoring: Alertmanager's webhook receiver is one of them.
 SERVICE_ORDER = ("postgres", "redis", "kubernetes", "app", "standins", "monitoring", "dns", "backups",
-                 "governance")
+                 "governance", "rollbackfaults")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

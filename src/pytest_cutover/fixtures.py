@@ -48,15 +48,17 @@ def require(target: Environment) -> Callable[[str], dict[str, Any]]:
     """`require("database")` returns the component's table, or ends the check as not verified
     (not configured) or not applicable (declared so, with a reason)."""
 
-    def _require(component: str) -> dict[str, Any]:
-        try:
-            return target.component(component)
-        except Unavailable as exc:
-            if exc.not_applicable:
-                not_applicable(str(exc))
-            unverified(str(exc))
+    return lambda component: component_or_unverified(target, component)
 
-    return _require
+
+def component_or_unverified(target: Environment, component: str) -> dict[str, Any]:
+    """What `require` does, for fixtures of wider scope (a drill set up once per module)."""
+    try:
+        return target.component(component)
+    except Unavailable as exc:
+        if exc.not_applicable:
+            not_applicable(str(exc))
+        unverified(str(exc))
 
 
 def secret_or_unverified(target: Environment, var_name: str) -> str:

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pytest_cutover import triggers as rollback_triggers
+
 GO, NO_GO, ROLLBACK = "GO", "NO-GO", "ROLLBACK"
 
 # Documented exit codes (README "Exit codes"); 2-5 keep pytest's meanings.
@@ -53,6 +55,8 @@ class Verdict:
     environment: str
     markers: list[str]
     counts: dict[str, int]
+    # the plan's four rollback triggers: fired / clear / not evaluated, with values (triggers.py)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -98,4 +102,5 @@ def decide(results: list[CheckResult], environment: str, markers: list[str]) -> 
         decision = NO_GO
     else:
         decision = GO
-    return Verdict(decision, reasons, warnings, rollback, environment, markers, counts)
+    evaluated = [t.to_dict() for t in rollback_triggers.evaluate(results)]
+    return Verdict(decision, reasons, warnings, rollback, environment, markers, counts, evaluated)

@@ -1,0 +1,199 @@
+"""Restore drill: the newest backup restores into a scratch database, without error, with the
+source's row counts and contents, within the restore-time objective (RTO).
+
+Every archive of the newest backup is restored (a custom-format `.dump` with
+`pg_restore --exit-on-error`, a plain `.sql` or `.sql.gz` through `psql -v ON_ERROR_STOP=1`),
+each into a fresh scratch database on the source's server, never over the source. With
+`rollback.restore_from = "pg_dump"` the drill makes a fresh `pg_dump -Fc` instead, at a snapshot
+exported from the transaction that reads the source, so both describe the same instant.
+Otherwise the source is read when the drill runs: rows written since the backup show up as a
+difference (name the stable tables in `database.tables`, the plan's users, patients, orders).
+Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover import unverified
+from pytest_cutover.clients import pgfacts, pgrestore
+from pytest_cutover.clients import backups as backup_listing
+from pytest_cutover.clients.db import Database, DbUnavailable
+from pytest_cutover.integrity import TableFacts, restore_findings
+from pytest_cutover.settings import Environment, Unavailable
+
+pytestmark = pytest.mark.destructive
+
+
+@dataclass
+class RestoreOutcome:
+    archive: str
+    restored: pgrestore.Restored
+    findings_counts: list[str] = field(default_factory=list)
+    findings_contents: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreDrill:
+    scratch: str
+    source: str
+    baseline: str  # how the source's facts were taken
+    tables: list[str]
+    outcomes: list[RestoreOutcome]
+    scratch_left: bool = False
+
+
+def _permission(target: Environment, config: dict[str, Any], source: str) -> str:
+    database = target.component("database")
+    if database.get("scratch_allowed") is not True:
+        unverified(f"refused: the restore drill creates and drops a scratch database on the "
+                   f"source's server; allow it with [environments.{target.name}.database] "
+                   f"scratch_allowed = true")
+    scratch = config.get("scratch_database") or pgrestore.default_scratch(source)
+    try:
+        pgrestore.check_scratch_name(scratch, source)
+    except pgrestore.RestoreRefused as exc:
+        unverified(f"refused: {exc}")
+    return scratch
+
+
+def _source_facts(admin_dsn: str, source: str, config: dict[str, Any], tables: list[str] | None,
+                  dump_to: Path | None) -> tuple[dict[str, TableFacts], list[str], str]:
+    mutable = set(config["mutable_columns"])
+    with Database(pgrestore.with_database(admin_dsn, source), float(config["restore_timeout_s"])) as db:
+        with pgfacts.consistent(db, export_snapshot=dump_to is not None) as (now, exported):
+            if dump_to is not None:
+                pgrestore.dump(admin_dsn, dump_to, exported, float(config["restore_timeout_s"]),
+                               config.get("pg_bin"))
+            chosen = tables or pgfacts.user_tables(db)
+            present = set(pgfacts.user_tables(db))
+            facts = {t: pgfacts.table_facts(db, t, mutable) for t in chosen if t in present}
+    how = (f"read at {now} in the snapshot pg_dump used" if dump_to is not None
+           else f"read at {now}, when the drill ran")
+    return facts, chosen, how
+
+
+def _archives(target: Environment, config: dict[str, Any], workdir: Path) -> list[Path]:
+    if config["restore_from"] == "pg_dump":
+        return [workdir / "cutover-restore-drill.dump"]
+    if config["restore_from"] != "newest":
+        unverified(f"rollback.restore_from is {config['restore_from']!r}; expected 'newest' or 'pg_dump'")
+    try:
+        location = target.component("backups")
+    except Unavailable as exc:
+        unverified(f"the restore drill restores the newest backup: {exc}")
+    if not location.get("directory"):
+        unverified("the restore drill needs a local backups.directory, or rollback.restore_from = 'pg_dump'")
+    try:
+        listed = backup_listing.from_directory(location["directory"], location.get("pattern", "*"))
+    except backup_listing.ListingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    newest = [a.path for a in backup_listing.newest_of_each_kind(listed)
+              if a.path is not None and a.kind != "unknown"]
+    if not newest:
+        pytest.fail(f"no backup in {location['directory']!r} matches {location.get('pattern', '*')!r}: "
+                    f"nothing to restore", pytrace=False)
+    return newest
+
+
+@pytest.fixture(scope="module")
+def restore_drill(target: Environment, rollback_config: dict[str, Any],
+                  database_dsns: tuple[str, str]) -> Iterator[RestoreDrill]:
+    _, admin_dsn = database_dsns
+    source = pgrestore.database_of(database_dsns[0])
+    scratch = _permission(target, rollback_config, source)
+    tables = target.component("database").get("tables")
+    with tempfile.TemporaryDirectory(prefix="cutover-restore-") as tmp:
+        archives = _archives(target, rollback_config, Path(tmp))
+        fresh = archives[0] if rollback_config["restore_from"] == "pg_dump" else None
+        try:
+            facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
+        except (DbUnavailable, pgrestore.RestoreRefused) as exc:
+            pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
+        drill = RestoreDrill(scratch, source, how, chosen, [])
+        try:
+            for archive in archives:
+                drill.outcomes.append(_restore_one(archive, admin_dsn, scratch, facts, chosen,
+                                                   rollback_config))
+        finally:
+            pgrestore.drop_database(admin_dsn, scratch)
+            drill.scratch_left = pgrestore.database_exists(admin_dsn, scratch)
+        yield drill
+
+
+def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, TableFacts],
+                 tables: list[str], config: dict[str, Any]) -> RestoreOutcome:
+    if pgrestore.database_exists(admin_dsn, scratch) and not scratch.startswith(pgrestore.SCRATCH_PREFIX):
+        raise pgrestore.RestoreRefused(f"scratch database {scratch!r} already exists and is not one "
+                                       f"of ours ({pgrestore.SCRATCH_PREFIX}*): drop it or choose another")
+    pgrestore.drop_database(admin_dsn, scratch)  # a leftover of an interrupted drill
+    pgrestore.create_database(admin_dsn, scratch)
+    restored = pgrestore.restore(archive, pgrestore.with_database(admin_dsn, scratch),
+                                 int(config["restore_jobs"]), float(config["restore_timeout_s"]),
+                                 config.get("pg_bin"))
+    outcome = RestoreOutcome(archive.name, restored)
+    if not restored.ok:
+        return outcome
+    mutable = set(config["mutable_columns"])
+    with Database(pgrestore.with_database(admin_dsn, scratch), float(config["restore_timeout_s"])) as db:
+        present = set(pgfacts.user_tables(db))
+        copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
+    findings = restore_findings(source, copy, tables)
+    outcome.findings_counts = [f for f in findings if "rows restored" in f or "missing" in f
+                               or "not in the source" in f]
+    outcome.findings_contents = [f for f in findings if f not in outcome.findings_counts]
+    return outcome
+
+
+@pytest.fixture
+def drill(restore_drill: RestoreDrill, evidence: Any) -> RestoreDrill:
+    evidence("restore drill", {"source": restore_drill.source, "scratch": restore_drill.scratch,
+                               "source facts": restore_drill.baseline, "tables": restore_drill.tables,
+                               "restores": [{"archive": o.archive, "ok": o.restored.ok,
+                                             "seconds": round(o.restored.seconds, 3),
+                                             "command": o.restored.command, "error": o.restored.error,
+                                             "findings": o.findings_counts + o.findings_contents}
+                                            for o in restore_drill.outcomes]}, "json")
+    return restore_drill
+
+
+@pytest.mark.checklist("t24.restore-works", "rollback.db-restore")
+def test_newest_backup_restores_without_error(drill):
+    failed = [f"{o.archive}: {o.restored.error}" for o in drill.outcomes if not o.restored.ok]
+    assert not failed, f"restore into {drill.scratch!r} stopped at the first error: {'; '.join(failed)}"
+
+
+@pytest.mark.checklist("rollback.db-verify-counts")
+def test_restored_row_counts_match_the_source(drill):
+    problems = [f"{o.archive}: {f}" for o in drill.outcomes for f in o.findings_counts]
+    not_restored = [o.archive for o in drill.outcomes if not o.restored.ok]
+    assert not not_restored, f"no counts to compare: {', '.join(not_restored)} did not restore"
+    assert not problems, "; ".join(problems) + f" (source {drill.baseline})"
+
+
+@pytest.mark.checklist("rollback.db-verify-counts", "t24.restore-works")
+def test_restored_contents_match_the_source(drill):
+    problems = [f"{o.archive}: {f}" for o in drill.outcomes for f in o.findings_contents]
+    not_restored = [o.archive for o in drill.outcomes if not o.restored.ok]
+    assert not not_restored, f"no contents to compare: {', '.join(not_restored)} did not restore"
+    assert not problems, "; ".join(problems) + f" (source {drill.baseline})"
+
+
+@pytest.mark.checklist("t24.restore-works")
+def test_restore_time_within_the_objective(drill, measure):
+    restored = [o for o in drill.outcomes if o.restored.ok]
+    assert restored, "no archive restored, so there is no restore time to judge"
+    slowest = max(restored, key=lambda o: o.restored.seconds)
+    measure("restore_seconds", slowest.restored.seconds, subject=f"restore of {slowest.archive}")
+
+
+@pytest.mark.checklist("rollback.db-restore")
+def test_scratch_database_is_dropped_after_the_drill(drill):
+    assert not drill.scratch_left, f"scratch database {drill.scratch!r} still exists after the drill"

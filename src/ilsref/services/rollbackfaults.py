@@ -1,0 +1,134 @@
+"""Rollback-drill support: the `rollback` table of the local environment and its data faults.
+
+Runs after `backups` at `up`: allows scratch restores on the local server, names the plan's
+tables (users, patients, orders) for the restore comparison, and applies the faults below.
+The faults change data, so they apply at `up` (restart=True) or on demand, after a snapshot:
+`python -m ilsref.services.rollbackfaults data_deleted_after_snapshot` (or `apply_fault`).
+
+- backup_missing_orders: the newest backup (.dump and .sql.gz) lost the 5 newest orders;
+- data_deleted_after_snapshot: 5 patients are deleted, bypassing foreign keys, so their
+  orders become orphans (what a botched migration does).
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from ilsref.faults import Fault
+from ilsref.services import backups
+from ilsref.services.base import Context
+
+FAULTS = (
+    Fault("backup_missing_orders", "rollback/restore",
+          "the newest backup lost the 5 newest rows of table orders", restart=True),
+    Fault("data_deleted_after_snapshot", "rollback/integrity",
+          "5 patients are deleted behind the foreign keys (orphaning their orders); apply after "
+          "a snapshot with `python -m ilsref.services.rollbackfaults data_deleted_after_snapshot`",
+          restart=True),
+)
+LOST_ORDERS = 5
+DELETED_PATIENTS = 5
+PLAN_TABLES = ["users", "patients", "orders"]
+TIMEOUT = 120.0
+
+
+def admin_dsn_of(run_dir: Path) -> str:
+    """The superuser DSN the running deployment wrote into run/secrets.env."""
+    path = run_dir / "run" / "secrets.env"
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return values["CUTOVER_LOCAL_DATABASE_ADMIN_URL"]
+
+
+def _on(dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+def _psql(dsn: str, pg_bin: Path, sql: str, database: str = "ils_db") -> None:
+    subprocess.run([str(pg_bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                    f"--dbname={_on(dsn, database)}", "-c", sql],
+                   check=True, capture_output=True, timeout=TIMEOUT)
+
+
+def _pg_bin() -> Path:
+    from ilsref.services.postgres import pg_bin_dir
+
+    return pg_bin_dir()
+
+
+def delete_patients(dsn: str, pg_bin: Path) -> None:
+    _psql(dsn, pg_bin, "SET session_replication_role = replica; "
+          f"DELETE FROM patients WHERE id IN (SELECT id FROM patients ORDER BY customer_number "
+          f"DESC LIMIT {DELETED_PATIENTS})")
+
+
+def _drop_orders_from_plain(path: Path) -> None:
+    """Remove the last LOST_ORDERS data lines of the `orders` COPY block of a gzipped dump."""
+    lines = gzip.decompress(path.read_bytes()).decode().split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("COPY public.orders "))
+    end = next(i for i in range(start, len(lines)) if lines[i] == "\\.")
+    del lines[max(start + 1, end - LOST_ORDERS):end]
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+
+
+def _drop_orders_from_custom(path: Path, admin_dsn: str, pg_bin: Path) -> None:
+    """Round-trip the archive through a temporary database without the newest orders."""
+    temp = "ilsref_fault_orders"
+    _psql(admin_dsn, pg_bin, f"DROP DATABASE IF EXISTS {temp}")
+    _psql(admin_dsn, pg_bin, f"CREATE DATABASE {temp}")
+    try:
+        dsn = _on(admin_dsn, temp)
+        subprocess.run([str(pg_bin / "pg_restore"), "--no-owner", f"--dbname={dsn}", str(path)],
+                       check=True, capture_output=True, timeout=TIMEOUT)
+        _psql(admin_dsn, pg_bin, "SET session_replication_role = replica; DELETE FROM orders WHERE id "
+              f"IN (SELECT id FROM orders ORDER BY order_number DESC LIMIT {LOST_ORDERS})", temp)
+        subprocess.run([str(pg_bin / "pg_dump"), "-Fc", f"--dbname={dsn}", f"--file={path}"],
+                       check=True, capture_output=True, timeout=TIMEOUT)
+    finally:
+        _psql(admin_dsn, pg_bin, f"DROP DATABASE IF EXISTS {temp}")
+
+
+def apply_fault(run_dir: Path, name: str, pg_bin: Path | None = None,
+                admin_dsn: str | None = None) -> None:
+    """Break the data or the backups of the deployment in `run_dir` the way fault `name` says."""
+    pg_bin = pg_bin or _pg_bin()
+    admin_dsn = admin_dsn or admin_dsn_of(run_dir)
+    if name == "data_deleted_after_snapshot":
+        delete_patients(admin_dsn, pg_bin)
+    elif name == "backup_missing_orders":
+        for path in backups.newest(backups.backup_dir(run_dir)):
+            stamp = backups._stamp_of(path)
+            if path.name.endswith(".sql.gz"):
+                _drop_orders_from_plain(path)
+            else:
+                _drop_orders_from_custom(path, admin_dsn, pg_bin)
+            backups._place(path, stamp)
+    else:
+        raise ValueError(f"unknown rollback fault {name!r}; expected one of {[f.name for f in FAULTS]}")
+
+
+def start(ctx: Context) -> None:
+    database = ctx.environment.setdefault("database", {})
+    database["scratch_allowed"] = True
+    database.setdefault("tables", PLAN_TABLES)
+    ctx.environment["rollback"] = {"rollout_timeout_s": 30, "smoke_timeout_s": 180,
+                                   "pg_bin": str(ctx.facts["pg_bin"])}
+    for fault in FAULTS:
+        if fault.name in ctx.faults:
+            apply_fault(ctx.run.path, fault.name, Path(ctx.facts["pg_bin"]),
+                        ctx.facts["postgres_admin_dsn"])
+
+
+if __name__ == "__main__":  # python -m ilsref.services.rollbackfaults NAME
+    from ilsref.runtime import RunDir
+
+    for fault_name in sys.argv[1:] or ["--help"]:
+        if fault_name not in {f.name for f in FAULTS}:
+            print(f"usage: python -m ilsref.services.rollbackfaults "
+                  f"{{{','.join(f.name for f in FAULTS)}}}", file=sys.stderr)
+            sys.exit(2)
+        apply_fault(RunDir.current().path, fault_name)
+        print(f"applied {fault_name}")

@@ -1,0 +1,172 @@
+"""Table facts for integrity snapshots and restore comparisons, read with `clients/db.Database`.
+
+Read-only. A snapshot is read inside one REPEATABLE READ transaction, so counts, checksums and
+orphan counts describe one instant; `export_snapshot=True` also exports that instant for
+`pg_dump --snapshot`, so a fresh dump and the facts it is compared with agree exactly.
+
+Checksum of a table: the sum (as numeric, order-independent) of the first 64 bits of
+md5(ROW(columns)::text) over its rows, for the listed columns in table order. Same rows and
+same values give the same checksum in any database restored from the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pytest_cutover.clients.db import Database
+from pytest_cutover.integrity import Historical, Relation, Snapshot, TableFacts
+
+INTEGER_TYPES = {"smallint", "integer", "bigint"}
+
+
+def quote(name: str) -> str:
+    """A (possibly schema-qualified) identifier, quoted: orders -> "orders"."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def user_tables(db: Database) -> list[str]:
+    """Ordinary tables outside the system schemas; `public` ones unqualified."""
+    rows = db.rows(
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+        "AND n.nspname NOT LIKE 'pg_toast%%' AND NOT c.relispartition ORDER BY 1, 2")
+    return [name if schema == "public" else f"{schema}.{name}" for schema, name in rows]
+
+
+def columns(db: Database, table: str) -> list[tuple[str, str]]:
+    """(name, type) of the table's live columns, in table order."""
+    return [(str(n), str(t)) for n, t in db.rows(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        (quote(table),))]
+
+
+def primary_key(db: Database, table: str) -> list[tuple[str, str]]:
+    return [(str(n), str(t)) for n, t in db.rows(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        "WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY a.attnum", (quote(table),))]
+
+
+def foreign_keys(db: Database) -> list[Relation]:
+    """Single-column foreign keys of the user tables, as relations."""
+    rows = db.rows(
+        "SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, af.attname "
+        "FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+        "JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1] "
+        "WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 ORDER BY 1, 2")
+    return [Relation(str(child).replace('"', ""), str(col), str(parent).replace('"', ""), str(key))
+            for child, col, parent, key in rows]
+
+
+def _checksum(db: Database, table: str, cols: list[str], where: str = "",
+              params: tuple[Any, ...] = ()) -> tuple[int, str]:
+    row = ", ".join(quote(c) for c in cols) or "1"
+    count, total = db.rows(
+        f"SELECT count(*), coalesce(sum(('x' || left(md5(ROW({row})::text), 16))::bit(64)"
+        f"::bigint::numeric), 0)::text FROM {quote(table)} {where}", params)[0]
+    return int(count), str(total)
+
+
+def table_facts(db: Database, table: str, mutable: set[str] = frozenset(),  # type: ignore[assignment]
+                created: tuple[str, ...] = ("created_at",), taken_at: str | None = None,
+                only_columns: tuple[str, ...] | None = None) -> TableFacts:
+    """Count, checksum (of `only_columns`, default: every column not in `mutable`), max id and
+    the historical-rows bound with its count and checksum."""
+    cols = columns(db, table)
+    names = [n for n, _ in cols]
+    chosen = list(only_columns) if only_columns is not None else [n for n in names if n not in mutable]
+    missing = [c for c in chosen if c not in names]
+    if missing:  # a column the snapshot checksummed was dropped: no row can match any more
+        chosen = [c for c in chosen if c in names] + [f"<dropped {c}>" for c in missing]
+    present = [c for c in chosen if c in names]
+    rows, checksum = _checksum(db, table, present)
+    if missing:
+        checksum = f"columns dropped: {', '.join(missing)}"
+    key = primary_key(db, table)
+    max_id = None
+    historical = Historical("none", None)
+    if len(key) == 1 and key[0][1] in INTEGER_TYPES:
+        value = db.value(f"SELECT max({quote(key[0][0])}) FROM {quote(table)}")
+        max_id = None if value is None else str(value)
+        historical = _historical(db, table, present, "id", max_id, key[0][0])
+    elif taken_at is not None and (column := next((c for c in created if c in names), None)):
+        historical = _historical(db, table, present, "created", taken_at, column)
+    return TableFacts(rows, checksum, tuple(chosen), max_id, historical)
+
+
+def _historical(db: Database, table: str, cols: list[str], kind: str, bound: str | None,
+                column: str) -> Historical:
+    if bound is None:
+        return Historical(kind, None, 0, "0")
+    cast = "bigint" if kind == "id" else "timestamptz"
+    rows, checksum = _checksum(db, table, cols, f"WHERE {quote(column)} <= %s::{cast}", (bound,))
+    return Historical(kind, f"{column} <= {bound}" if kind == "created" else bound, rows, checksum)
+
+
+def historical_again(db: Database, table: str, before: TableFacts) -> Historical:
+    """The pre-cutover rows found again with the bound and the columns `before` recorded."""
+    old = before.historical
+    if old.kind == "none" or old.bound is None:
+        return old
+    present = {n for n, _ in columns(db, table)}
+    cols = [c for c in before.columns if c in present]
+    if old.kind == "id":
+        key = primary_key(db, table)
+        return _historical(db, table, cols, "id", old.bound, key[0][0]) if key else Historical("id", old.bound)
+    column, _, bound = old.bound.partition(" <= ")
+    return _historical(db, table, cols, "created", bound, column)
+
+
+def orphans(db: Database, relation: Relation) -> int:
+    return int(db.value(
+        f"SELECT count(*) FROM {quote(relation.child)} c WHERE c.{quote(relation.column)} IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {quote(relation.parent)} p "
+        f"WHERE p.{quote(relation.key)} = c.{quote(relation.column)})"))
+
+
+@contextmanager
+def consistent(db: Database, export_snapshot: bool = False) -> Iterator[tuple[str, str | None]]:
+    """One REPEATABLE READ read-only transaction: yields (now, exported snapshot id or None)."""
+    db.rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        now = db.value("SELECT now()")
+        exported = db.value("SELECT pg_export_snapshot()") if export_snapshot else None
+        yield (now.isoformat() if isinstance(now, dt.datetime) else str(now)), exported
+    finally:
+        db.rows("COMMIT")
+
+
+def snapshot(db: Database, environment: str, tables: list[str], relations: list[Relation],
+             mutable: set[str], created: tuple[str, ...], taken_at: str,
+             served_release: str | None = None) -> Snapshot:
+    """Facts of `tables` and orphan counts of `relations`; call inside `consistent(db)`."""
+    name, _ = db.database_size()
+    facts = {t: table_facts(db, t, mutable, created, taken_at) for t in tables}
+    return Snapshot(environment, taken_at, name, facts,
+                    {str(r): orphans(db, r) for r in relations}, served_release)
+
+
+def snapshot_again(db: Database, before: Snapshot, environment: str,
+                   served_release: str | None = None) -> Snapshot:
+    """Facts now, measured the way `before` was (same tables, columns, bounds, relations)."""
+    with consistent(db) as (now, _):
+        present = set(user_tables(db))
+        facts = {}
+        for table, old in before.tables.items():
+            if table not in present:
+                continue
+            current = table_facts(db, table, only_columns=old.columns)
+            facts[table] = TableFacts(current.rows, current.checksum, current.columns,
+                                      current.max_id, historical_again(db, table, old))
+        relations = {}
+        for text in before.orphans:
+            relation = Relation.parse(text)
+            if relation.child in present and relation.parent in present:
+                relations[text] = orphans(db, relation)
+        name, _ = db.database_size()
+    return Snapshot(environment, now, name, facts, relations, served_release)

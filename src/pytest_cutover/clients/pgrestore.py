@@ -1,0 +1,197 @@
+"""Scratch databases, dumps and restores with PostgreSQL's own tools (pg_dump, pg_restore, psql).
+
+Restores stop at the first error (`pg_restore --exit-on-error`, `psql -v ON_ERROR_STOP=1`) and
+report it in one line. Passwords travel in PGPASSWORD, never on a command line. Every tool run
+has a timeout. The scratch database is created and dropped over the admin DSN; the caller makes
+sure it is never the source (see `check_scratch_name`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CUSTOM, PLAIN, GZIP = "custom", "plain", "plain-gzip"
+SCRATCH_PREFIX = "cutover_scratch_"
+
+
+class RestoreRefused(Exception):
+    """The restore drill must not run as configured; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    ok: bool
+    seconds: float
+    error: str  # first error line, empty when ok
+    command: str  # what ran, without credentials
+
+
+def conninfo(dsn: str) -> dict[str, Any]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return dict(conninfo_to_dict(dsn))
+
+
+def with_database(dsn: str, name: str) -> str:
+    from psycopg.conninfo import make_conninfo
+
+    return str(make_conninfo(dsn, dbname=name))
+
+
+def database_of(dsn: str) -> str:
+    return str(conninfo(dsn).get("dbname") or conninfo(dsn).get("user") or "")
+
+
+def check_scratch_name(scratch: str, source: str) -> None:
+    if not scratch:
+        raise RestoreRefused("no scratch database name: set [rollback] scratch_database")
+    if scratch == source:
+        raise RestoreRefused(f"the scratch database {scratch!r} is the source database: a restore "
+                             f"drill never restores over the source; set [rollback] "
+                             f"scratch_database to another name")
+
+
+def default_scratch(source: str) -> str:
+    return f"{SCRATCH_PREFIX}{source}"[:63]
+
+
+def detect_format(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(5)
+    if head.startswith(b"PGDMP"):
+        return CUSTOM
+    if head.startswith(b"\x1f\x8b"):
+        return GZIP
+    return PLAIN
+
+
+def tool(name: str, pg_bin: str | None = None) -> str:
+    """The PostgreSQL tool: from `pg_bin`, else PATH, else the newest /usr/lib/postgresql."""
+    if pg_bin:
+        return str(Path(pg_bin) / name)
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    if versions:
+        return str(versions[-1])
+    raise RestoreRefused(f"{name} is not installed: install postgresql-client, or set "
+                         f"[rollback] pg_bin to the folder holding it")
+
+
+def _env_and_dsn(dsn: str) -> tuple[dict[str, str], str]:
+    """The DSN without its password, and an environment carrying the password."""
+    from psycopg.conninfo import make_conninfo
+
+    info = conninfo(dsn)
+    password = info.pop("password", None)
+    env = dict(os.environ)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return env, str(make_conninfo(**{k: str(v) for k, v in info.items()}))
+
+
+def _admin(dsn: str, statement: str, timeout_s: float) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(timeout_s)),
+                         application_name="pytest-cutover restore drill") as conn:
+        conn.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")
+        conn.execute(statement.encode())
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
+    _admin(admin_dsn, f"CREATE DATABASE {_ident(name)}", timeout_s)
+
+
+def drop_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
+    _admin(admin_dsn, f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)", timeout_s)
+
+
+def database_exists(admin_dsn: str, name: str, timeout_s: float = 10) -> bool:
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=max(1, int(timeout_s))) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+_ERROR = re.compile(r"(error|fatal|invalid|unexpected|not a valid|could not|crc|corrupt)", re.I)
+
+
+def first_error(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in lines:
+        if _ERROR.search(line):
+            return line[:300]
+    return lines[-1][:300] if lines else "no error output"
+
+
+def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
+            pg_bin: str | None = None) -> Restored:
+    """Restore `path` (custom, plain or gzipped plain) into the database of `dsn`."""
+    env, target = _env_and_dsn(dsn)
+    kind = detect_format(path)
+    started = time.monotonic()
+    if kind == CUSTOM:
+        command = [tool("pg_restore", pg_bin), "--exit-on-error", "--no-owner", "--no-privileges",
+                   f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
+        shown = f"pg_restore --exit-on-error --no-owner --no-privileges --jobs={max(1, jobs)} {path.name}"
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return Restored(False, time.monotonic() - started, f"timed out after {timeout_s:g} s", shown)
+        ok = done.returncode == 0
+        return Restored(ok, time.monotonic() - started, "" if ok else first_error(done.stderr), shown)
+    psql = [tool("psql", pg_bin), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={target}"]
+    shown = f"{'gunzip -c' if kind == GZIP else 'cat'} {path.name} | psql -X -v ON_ERROR_STOP=1"
+    return _piped(path, kind, psql, env, timeout_s, started, shown)
+
+
+def _piped(path: Path, kind: str, psql: list[str], env: dict[str, str], timeout_s: float,
+           started: float, shown: str) -> Restored:
+    reader = ["gzip", "-dc", str(path)] if kind == GZIP else ["cat", str(path)]
+    with subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as source:
+        with subprocess.Popen(psql, stdin=source.stdout, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=env, text=True) as sink:
+            assert source.stdout is not None
+            source.stdout.close()  # psql holds the read end; gzip gets SIGPIPE if psql stops
+            try:
+                _, psql_err = sink.communicate(timeout=timeout_s)
+                source.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                sink.kill()
+                source.kill()
+                return Restored(False, time.monotonic() - started,
+                                f"timed out after {timeout_s:g} s", shown)
+            reader_err = source.stderr.read().decode(errors="replace") if source.stderr else ""
+    seconds = time.monotonic() - started
+    if sink.returncode != 0:
+        return Restored(False, seconds, first_error(psql_err), shown)
+    if source.returncode != 0:
+        return Restored(False, seconds, first_error(reader_err), shown)
+    return Restored(True, seconds, "", shown)
+
+
+def dump(dsn: str, path: Path, snapshot_id: str | None = None, timeout_s: float = 1800,
+         pg_bin: str | None = None) -> Path:
+    """`pg_dump -Fc` of the database of `dsn` into `path`, at an exported snapshot if given."""
+    env, source = _env_and_dsn(dsn)
+    command = [tool("pg_dump", pg_bin), "-Fc", f"--dbname={source}", f"--file={path}"]
+    if snapshot_id:
+        command.append(f"--snapshot={snapshot_id}")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise RestoreRefused(f"pg_dump -Fc failed (exit {done.returncode}): {first_error(done.stderr)}")
+    return path
