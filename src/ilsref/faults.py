@@ -26,6 +26,7 @@ FAULT_MODULES = (
     "ilsref.services.governance",
     "ilsref.services.loadfaults",
     "ilsref.services.rollbackfaults",
+    "ilsref.services.uifaults",
 )
 
 

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from ilsref.app import admin, auth, docs, health, orders, pages, patients, reports
+from ilsref.app import admin, auth, docs, health, orders, pages, patients, reports, ui
 from ilsref.app.config import AppConfig
 from ilsref.app.errors import ApiError, UnhandledErrorMiddleware, api_error_handler
 from ilsref.app.fault_effects import FaultEffectsMiddleware
@@ -40,6 +40,7 @@ def create_app(config: AppConfig) -> Starlette:
         *reports.routes,
         *admin.routes,
         *docs.routes,
+        *ui.routes(),  # the user-flow pages, /email-login included
         *pages.routes(),
         *pages.fallback_routes(),
     ]

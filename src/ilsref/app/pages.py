@@ -33,7 +33,7 @@ class Page:
 
 PAGES: list[Page] = [
     Page("/", "home.html", "Integrated Lens System", fault="homepage_500"),
-    Page("/email-login", "email_login.html", "Sign in"),
+    # /email-login and the other user-flow pages live in ilsref.app.ui
 ]
 
 
