@@ -143,6 +143,8 @@ def database_dsns(target: Environment) -> tuple[str, str]:
     return dsn, admin
 
 
-def snapshot_requested(config: pytest.Config) -> bool:
-    option = config.getoption("--cutover-snapshot", default=False)
+@pytest.fixture(scope="session")
+def snapshot_wanted(pytestconfig: pytest.Config) -> bool:
+    """--cutover-snapshot (or $CUTOVER_SNAPSHOT=take): save a new pre-cutover snapshot now."""
+    option = pytestconfig.getoption("--cutover-snapshot", default=False)
     return bool(option) or os.environ.get("CUTOVER_SNAPSHOT", "").lower() in ("take", "1", "yes")

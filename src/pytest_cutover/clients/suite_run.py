@@ -42,8 +42,9 @@ def run_suite(rootdir: Path, paths: list[str], config: Path, environment: str,
     """`pytest <paths> --cutover-env ENV --cutover-config CONFIG <extra>` in `rootdir`."""
     with tempfile.TemporaryDirectory(prefix="cutover-inner-") as tmp:
         reports = Path(tmp)
-        command = [sys.executable, "-m", "pytest", *paths, "--cutover-env", environment,
-                   "--cutover-config", str(config), "--cutover-reports", str(reports),
+        # --opt=value: a bare existing path after an option could be taken for a test path
+        command = [sys.executable, "-m", "pytest", *paths, f"--cutover-env={environment}",
+                   f"--cutover-config={config}", f"--cutover-reports={reports}",
                    f"--html={reports / 'go-no-go.html'}", f"--junitxml={reports / 'junit.xml'}",
                    "-p", "no:cacheprovider", "-q", "--no-header", *extra]
         started = time.monotonic()
