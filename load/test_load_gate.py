@@ -24,7 +24,8 @@ def test_load_run_completes_with_final_statistics(load_run: LoadRun, evidence: C
     stats = load_run.stats
     assert stats is not None
     evidence("load plan", "\n".join([load_run.plan.describe(), *load_run.plan.notes,
-                                     f"stages (seconds, users): {load_run.plan.stages}"]))
+                                     f"stages (seconds, users): {load_run.plan.stages}",
+                                     f"workers connected: {stats.workers}"]))
     evidence("per-endpoint statistics (Locust, exact final numbers)", stats.table())
     if load_run.html_report.is_file():
         page = load_run.html_report.read_text(errors="replace")
