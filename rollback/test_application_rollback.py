@@ -137,8 +137,8 @@ def _roll_forward(drill: AppDrill, rollouts: Rollouts, deadline: float, served_v
         return
     drill.rolled_forward = rollouts.wait_for_rollout(deadline)
     drill.note(started, f"roll forward, rollout status: {drill.rolled_forward.message}")
-    version, _, ok = _wait_for_version(served_version, drill.original_tag,
-                                       max(1.0, deadline - drill.rolled_forward.seconds))
+    wait_s = max(1.0, deadline - drill.rolled_forward.seconds) if drill.rolled_forward.ok else 0.0
+    version, _, ok = _wait_for_version(served_version, drill.original_tag, wait_s)
     drill.served_after_forward = version
     drill.note(started, f"serves {version!r} again")
     if drill.rolled_forward.ok and ok:
@@ -182,9 +182,10 @@ def test_rollout_of_the_previous_revision_completes_within_the_deadline(drill):
 
 @pytest.mark.checklist("rollback.rollout-undo", "rollback.service-restored")
 def test_previous_release_is_served_after_the_undo(drill):
+    assert drill.served_after_undo_where, f"version never read: {_not_reached(drill)}"
     assert drill.served_after_undo == drill.expected_previous, (
-        f"{_not_reached(drill)}; served {drill.served_after_undo!r} "
-        f"(expected {drill.expected_previous!r})")
+        f"after the undo the app serves {drill.served_after_undo!r} (expected "
+        f"{drill.expected_previous!r}); {drill.served_after_undo_where}")
 
 
 @pytest.mark.checklist("rollback.undo-verified", "rollback.service-restored", "rollback.db-verify")
