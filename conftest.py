@@ -3,4 +3,102 @@
 The plugin itself (options, markers, verdict, reports) comes from the `pytest_cutover` package
 through its pytest11 entry point; this file only holds what is specific to running the suite
 from this repository.
+
+Browser (pytest-playwright's fixture ladder, overridden at its documented points):
+- Debian's Chromium (`/usr/lib/chromium/chromium`, or $CUTOVER_CHROMIUM): `playwright install`
+  cannot run on these machines. --headed, --slowmo, --tracing, --screenshot and --video still work.
+- base URL = `--base-url` if given, else the target's; service workers blocked (ILS registers one).
+- TLS: the browser trusts the target's leaf certificate once Python has verified it against the
+  environment's `ca_bundle` (see pytest_cutover.clients.browser_trust). Only with
+  `e2e.trust_ca_bundle = false` does it ignore certificate errors instead; the smoke TLS checks
+  judge the certificate either way. Playwright's API requests (`page.request`) run in its Node
+  driver, which reads the same bundle from NODE_EXTRA_CA_CERTS (set here before it starts).
 """
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_cutover.clients.browser_trust import pin_verified_leaf
+from pytest_cutover.e2e_profile import E2eProfile, resolve
+from pytest_cutover.settings import Environment
+from pytest_cutover.stash import settings_key
+
+CHROMIUM = "/usr/lib/chromium/chromium"  # the ELF; /usr/bin/chromium is a shell wrapper
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+@pytest.hookimpl(trylast=True)  # after the plugin has loaded the settings
+def pytest_configure(config: pytest.Config) -> None:
+    settings = config.stash.get(settings_key, None)
+    if settings is None or not settings.environment.ca_bundle:
+        return
+    profile, _ = resolve(settings.environment.data.get("e2e", {}))
+    if profile.trust_ca_bundle:
+        os.environ["NODE_EXTRA_CA_CERTS"] = _node_ca_file(settings.environment.ca_bundle)
+
+
+def _node_ca_file(ca_bundle: str) -> str:
+    """Node reads one extra CA file: the target's bundle, plus any file already named there."""
+    parts = [Path(p).read_text() for p in (os.environ.get("NODE_EXTRA_CA_CERTS"), ca_bundle)
+             if p and Path(p).is_file()]
+    text = "\n".join(parts)
+    path = Path(tempfile.gettempdir()) / f"cutover-node-ca-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pem"
+    if not path.exists():
+        path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def e2e_profile(target: Environment) -> E2eProfile:
+    """The target's UI routes, selectors, texts and flow settings (ILS defaults + `e2e` table)."""
+    profile, problems = resolve(target.data.get("e2e", {}))
+    if problems:
+        raise pytest.UsageError("cutover configuration: " + "; ".join(problems))
+    return profile
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config, target: Environment) -> str:
+    """pytest-base-url's fixture: `--base-url` when given, else the target's base URL."""
+    return str(pytestconfig.getoption("base_url", None) or target.base_url)
+
+
+@pytest.fixture(scope="session")
+def browser_tls_pin(target: Environment, e2e_profile: E2eProfile, base_url: str) -> str | None:
+    """SPKI pin of the target's leaf, verified with the CA bundle (None: system trust decides)."""
+    if not (target.ca_bundle and e2e_profile.trust_ca_bundle and base_url.startswith("https:")):
+        return None
+    pin = pin_verified_leaf(base_url, target.ca_bundle, timeout_s=target.timeout_s)
+    if pin.error:  # Chromium will refuse the site, and the flows will say so
+        print(f"cutover: the browser will not trust {base_url}: {pin.error}")
+    return pin.spki_sha256
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any],
+                             browser_tls_pin: str | None) -> dict[str, Any]:
+    executable = os.environ.get("CUTOVER_CHROMIUM", CHROMIUM)
+    if not Path(executable).is_file():
+        pytest.fail(f"no Chromium at {executable!r}: install it with `apt-get install -y chromium` "
+                    f"(or run scripts/setup), or point $CUTOVER_CHROMIUM at a Chromium binary",
+                    pytrace=False)
+    args = [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]
+    if browser_tls_pin:
+        args.append(f"--ignore-certificate-errors-spki-list={browser_tls_pin}")
+    return {**browser_type_launch_args, "executable_path": executable, "args": args}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], base_url: str,
+                         e2e_profile: E2eProfile) -> dict[str, Any]:
+    return {**browser_context_args, "base_url": base_url, "service_workers": "block",
+            "ignore_https_errors": not e2e_profile.trust_ca_bundle}

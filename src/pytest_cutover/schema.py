@@ -83,6 +83,27 @@ ROLLBACK = {
     "sample_requests": INT,  # requests per rollback-decision probe (default 20)
 }
 
+# The browser flows (e2e/; pytest_cutover.e2e_profile has the ILS defaults of every map).
+E2E = {
+    "flows": MapOf({"critical": BOOL, "not_applicable": STR}),  # per flow: override, or N/A why
+    "routes": MapOf(STR),  # UI routes and the API paths the flows use, by name
+    "selectors": MapOf(STR),  # Playwright selectors by name
+    "texts": MapOf(STR),  # texts and patterns the flows look for
+    "widgets": MapOf(STRLIST),  # key widgets by page: user_dashboard, admin_dashboard, reports
+    "order": MapOf(STR),  # what the order flow picks: lens_type, lens_material, coating
+    "storage": MapOf(STR),  # the SPA's localStorage keys: access_token, refresh_token, user
+    "accounts": MapOf(STR),  # flow role (user, admin) -> account name in [accounts]
+    "test_tenant": STR,  # companyId kept for tests: data flows may then run on production
+    "data_prefix": STR,  # start of every name the suite creates (a run id follows)
+    "cleanup": STR,  # "database" (delete by prefix via database.dsn_env; default) or "none"
+    "cleanup_tables": LIST,  # [{table, column}] rows to delete whose column starts with the prefix
+    "trust_ca_bundle": BOOL,  # Chromium trusts the leaf that verifies with ca_bundle (default true)
+    "action_timeout_ms": INT,  # bound of every click, fill and expectation (default 5000)
+    "navigation_timeout_ms": INT,  # bound of every page load (default 15000)
+    "page_load_ms": THRESHOLD,  # page load budget (default warn 2000, crit 4000)
+    "ignore_console": STRLIST,  # regexes of console errors that do not fail a flow
+}
+
 # The load gate (load/, pytest_cutover.loadplan has the defaults and meanings).
 LOAD = {
     "profile": STR, "users": INT, "duration_s": NUMBER, "time_scale": NUMBER,
@@ -130,7 +151,7 @@ COMPONENTS: dict[str, Any] = {
     "documentation": DOCUMENTATION,
     "external": MapOf(EXTERNAL_DEPENDENCY),
     "load": LOAD,
-    "e2e": TABLE,
+    "e2e": E2E,
     "rollback": ROLLBACK,
     "ledger": LEDGER,
 }

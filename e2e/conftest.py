@@ -1,0 +1,225 @@
+"""E2E set-up: flows and their evidence, accounts, signed-in browsers, suite data and clean-up.
+
+The browser itself (Debian's Chromium, TLS trust, base URL, blocked service workers) is set up in
+the root conftest.py. Every check here walks one user flow (`@pytest.mark.flow(name)`); a flow
+marked `rollback_trigger("critical_flow")` is critical. The environment's `e2e.flows` table can
+change that, or declare a flow not applicable, without touching the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from e2e.flowkit import Flow, Tracing
+from e2e.testdata import SuiteData
+from pytest_cutover import not_applicable, outcomes, unverified
+from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
+from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.plugin import reports_dir
+from pytest_cutover.settings import Environment, Unavailable
+from pytest_cutover.stash import settings_key
+
+flow_key = pytest.StashKey[tuple[Flow, Tracing]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "flow(name): the user flow a browser check walks")
+
+
+# --- collection: criticality, not-applicable flows, the test tenant -------------------------
+
+def _drop_marker(item: pytest.Item, name: str) -> None:
+    item.own_markers[:] = [m for m in item.own_markers if m.name != name]
+
+
+@pytest.hookimpl(tryfirst=True)  # before the plugin's destructive guard and checklist validation
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    settings = config.stash.get(settings_key, None)
+    marked = [(item, mark.args[0]) for item in items if (mark := item.get_closest_marker("flow"))]
+    if settings is None or not marked:
+        return
+    profile, problems = resolve(settings.environment.data.get("e2e", {}))
+    problems += [f"{item.nodeid}: unknown flow {name!r}" for item, name in marked if name not in FLOWS]
+    if problems:
+        raise pytest.UsageError("cutover configuration: " + "; ".join(problems))
+    for item, name in marked:
+        declared = any("critical_flow" in m.args for m in item.iter_markers("rollback_trigger"))
+        critical = profile.critical(name, declared)
+        if critical and not declared:
+            item.add_marker(pytest.mark.rollback_trigger("critical_flow"))
+        elif declared and not critical:
+            _drop_marker(item, "rollback_trigger")
+        item.add_marker(pytest.mark.checklist("mon.qa-critical-flows",
+                                              *(["trigger.critical-feature"] if critical else [])))
+        reason = profile.not_applicable(name)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=outcomes.tag(
+                outcomes.NOT_APPLICABLE, f"flow {name!r} is declared not applicable: {reason}")))
+        if profile.test_tenant:  # data lands in the tenant kept for tests (checked at sign-in)
+            _drop_marker(item, "destructive")
+
+
+# --- the flow: steps, browser problems, screenshots, trace ----------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def _bounded_expectations(e2e_profile: E2eProfile) -> None:
+    expect.set_options(timeout=e2e_profile.action_timeout_ms)
+
+
+@pytest.fixture
+def flow(request: pytest.FixtureRequest, page: Page, context: BrowserContext,
+         e2e_profile: E2eProfile, evidence: Callable[..., None]) -> Iterator[Flow]:
+    """The flow this check walks, on pytest-playwright's page (one fresh context per check)."""
+    page.set_default_timeout(e2e_profile.action_timeout_ms)
+    page.set_default_navigation_timeout(e2e_profile.navigation_timeout_ms)
+    config = request.config
+    tracing = Tracing(context, reports_dir(config) / "traces", request.node.nodeid,
+                      owned=config.getoption("--tracing", "off") == "off")
+    current = Flow(page, e2e_profile, evidence)
+    request.node.stash[flow_key] = (current, tracing)
+    yield current
+    tracing.discard()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Evidence at the end of every flow; browser problems fail a flow whose steps all passed."""
+    found = item.stash.get(flow_key, None)
+    if found is None:
+        return (yield)
+    current, tracing = found
+    try:
+        result = yield
+    except (pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        current.failed(tracing.keep)
+        if current.problems:  # the browser's own complaint is often the cause: name it too
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AssertionError(f"{first}; {current.problem_summary()}") from None
+        raise
+    current.settle()
+    if current.problems:
+        current.failed(tracing.keep)
+        pytest.fail(current.problem_summary(), pytrace=False)
+    current.passed()
+    return result
+
+
+# --- accounts and signed-in browsers -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Account:
+    role: str  # the flow's role: user (an ECP) or admin
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account: Account
+    token: str
+    user: dict[str, Any]  # the API's user object: id, email, role, companyId ...
+
+
+@pytest.fixture(scope="session")
+def e2e_account(target: Environment, e2e_profile: E2eProfile) -> Callable[[str], Account]:
+    """`e2e_account("admin")`: the account the profile names for that role, with its secrets."""
+
+    def _account(role: str) -> Account:
+        name = e2e_profile.accounts.get(role)
+        try:
+            accounts = target.component("accounts")
+        except Unavailable as exc:
+            if exc.not_applicable:
+                not_applicable(str(exc))
+            unverified(str(exc))
+        table = accounts.get(name or "")
+        if not isinstance(table, dict) or not {"email_env", "password_env"} <= set(table):
+            unverified(f"the e2e {role} account {name!r} is not in [environments.{target.name}."
+                       f"accounts] (set e2e.accounts.{role} to one of: {', '.join(accounts)})")
+        return Account(role, secret_or_unverified(target, table["email_env"]),
+                       secret_or_unverified(target, table["password_env"]))
+
+    return _account
+
+
+@pytest.fixture
+def sign_in(page: Page, flow: Flow, target: Environment, e2e_profile: E2eProfile,
+            e2e_account: Callable[[str], Account]) -> Callable[[str], SignedIn]:
+    """`sign_in("user")`: signs the browser in through the API (cookie and localStorage tokens, as
+    the UI's own sign-in leaves them), so only the login flow depends on the sign-in form."""
+
+    def _sign_in(role: str) -> SignedIn:
+        account = e2e_account(role)
+        flow.step(f"sign in as the {role} account ({account.email}) through the API")
+        path = e2e_profile.routes["api_login"]
+        answer = page.request.post(path, data={"email": account.email, "password": account.password},
+                                   timeout=e2e_profile.navigation_timeout_ms)
+        if answer.status != 200:
+            pytest.fail(f"POST {path} for the {role} account {account.email!r} answered "
+                        f"{answer.status} (expected 200): {answer.text()[:200]!r}", pytrace=False)
+        body = answer.json()
+        user = body.get("user") or {}
+        tenant = e2e_profile.test_tenant
+        if target.is_production and tenant and user.get("companyId") != tenant:
+            pytest.fail(f"the {role} account {account.email!r} belongs to company "
+                        f"{user.get('companyId')!r}, not the test tenant {tenant!r}: the flows "
+                        f"refuse to run in a real practice on production", pytrace=False)
+        flow.open("login")  # an origin for localStorage
+        storage = e2e_profile.storage
+        page.evaluate("items => items.forEach(([k, v]) => localStorage.setItem(k, v))", [
+            [storage["access_token"], body.get("accessToken", "")],
+            [storage["refresh_token"], body.get("refreshToken", "")],
+            [storage["user"], json.dumps(user)]])
+        return SignedIn(account, str(body.get("accessToken", "")), user)
+
+    return _sign_in
+
+
+# --- data the flows create ------------------------------------------------------------------
+
+def _run_id(config: pytest.Config) -> tuple[str, str]:
+    """(run, worker): shared by the xdist workers of one run; the worker keeps clean-ups apart."""
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input:
+        return str(worker_input["testrunuid"])[:6], str(worker_input["workerid"])
+    return secrets.token_hex(3), "main"
+
+
+@pytest.fixture(scope="session")
+def suite_data(pytestconfig: pytest.Config, target: Environment, e2e_profile: E2eProfile
+               ) -> Iterator[SuiteData]:
+    """Names for created data, and their removal at the end of the run (then a count: none left)."""
+    run, worker = _run_id(pytestconfig)
+    prefix = f"{e2e_profile.data_prefix}-{run}-{worker}"
+    dsn = None
+    if e2e_profile.cleanup == "database" and target.has("database"):
+        dsn_env = target.data["database"].get("dsn_env")
+        dsn = target.env.get(dsn_env) or target.secrets_source.get(dsn_env) if dsn_env else None
+    data = SuiteData(prefix, dsn, e2e_profile.cleanup_tables)
+    yield data
+    if data.dsn is None or not data.created:
+        return
+    data.remove()
+    left = data.left_over()
+    if left:
+        pytest.fail(f"rows created by the e2e flows are still there after clean-up: {left} with "
+                    f"names starting {prefix!r} (expected none)", pytrace=False)
+
+
+@pytest.fixture
+def new_data(suite_data: SuiteData, target: Environment) -> SuiteData:
+    """For flows that create data: refuses (not verified) when it could not be removed again."""
+    if suite_data.dsn is None:
+        unverified(f"this flow creates data and nothing could remove it from {target.name!r}: "
+                   f"set e2e.cleanup = \"database\" and [environments.{target.name}.database] "
+                   f"dsn_env (the DSN of a role that may delete the suite's rows)")
+    return suite_data

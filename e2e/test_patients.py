@@ -1,0 +1,37 @@
+"""E2E: a patient added through the form is found by search and through the API."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.pages.patients import PatientsPage
+
+
+@pytest.mark.flow("create_patient")
+@pytest.mark.destructive
+@pytest.mark.rollback_trigger("critical_flow")
+@pytest.mark.checklist("verify.create-patient", "success.core-workflows")
+def test_added_patient_is_found_by_search_and_api(flow, page, e2e_profile, sign_in, new_data):
+    signed_in = sign_in("user")
+    name = new_data.name("Patient")
+    patients = PatientsPage(page, e2e_profile)
+    flow.open("patients")
+    flow.step(f"add the patient {name!r}")
+    patients.add({"name": name, "dob": "1980-04-12", "nhs": f"9{secrets.randbelow(10**9):09d}",
+                  "email": f"{name.split()[-1]}@example.invalid", "phone": "0113 496 0999",
+                  "address": "1 Cutover Street", "city": "Leeds", "postcode": "LS1 1AA"})
+    expect(patients.save_outcome(), "the form gave no answer to 'Add Patient'").to_be_visible()
+    assert not patients.alert_text(), (
+        f"saving the patient failed: the page says {patients.alert_text()!r} (expected it saved)")
+    flow.step(f"search for {name!r}")
+    patients.search(name)
+    rows = patients.rows_with(name)
+    expect(rows, f"searching {name!r} does not list exactly the patient just added").to_have_count(1)
+    flow.step("read the patient through the API")
+    path = e2e_profile.routes["api_patient"].format(id=PatientsPage.patient_id(rows.first))
+    answer = page.request.get(path, headers={"Authorization": f"Bearer {signed_in.token}"})
+    assert answer.status == 200 and answer.json().get("name") == name, (
+        f"GET {path} answered {answer.status} {answer.text()[:200]!r} (expected 200 with name {name!r})")
