@@ -59,10 +59,30 @@ def _pg_bin() -> Path:
     return pg_bin_dir()
 
 
-def delete_patients(dsn: str, pg_bin: Path) -> None:
-    _psql(dsn, pg_bin, "SET session_replication_role = replica; "
-          f"DELETE FROM patients WHERE id IN (SELECT id FROM patients ORDER BY customer_number "
-          f"DESC LIMIT {DELETED_PATIENTS})")
+def _kept(run_dir: Path) -> Path:
+    return run_dir / "run" / "deleted_patients.copy"
+
+
+def delete_patients(dsn: str, pg_bin: Path, run_dir: Path) -> None:
+    """Delete the patients, keeping a COPY of them so `undo_delete` can put them back."""
+    chosen = (f"SELECT id FROM patients ORDER BY customer_number DESC LIMIT {DELETED_PATIENTS}")
+    kept = subprocess.run([str(pg_bin / "psql"), "-X", "-q", f"--dbname={_on(dsn, 'ils_db')}", "-c",
+                           f"COPY (SELECT * FROM patients WHERE id IN ({chosen})) TO STDOUT"],
+                          check=True, capture_output=True, timeout=TIMEOUT).stdout
+    _kept(run_dir).write_bytes(kept)
+    _psql(dsn, pg_bin, f"SET session_replication_role = replica; DELETE FROM patients WHERE id IN ({chosen})")
+
+
+def undo_delete(run_dir: Path, pg_bin: Path | None = None, admin_dsn: str | None = None) -> None:
+    """Put the patients deleted by data_deleted_after_snapshot back (self-tests share a deployment)."""
+    kept = _kept(run_dir)
+    if not kept.exists():
+        return
+    subprocess.run([str((pg_bin or _pg_bin()) / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                    f"--dbname={_on(admin_dsn or admin_dsn_of(run_dir), 'ils_db')}", "-c",
+                    "COPY patients FROM STDIN"], input=kept.read_bytes(), check=True,
+                   capture_output=True, timeout=TIMEOUT)
+    kept.unlink()
 
 
 def _drop_orders_from_plain(path: Path) -> None:
@@ -97,7 +117,7 @@ def apply_fault(run_dir: Path, name: str, pg_bin: Path | None = None,
     pg_bin = pg_bin or _pg_bin()
     admin_dsn = admin_dsn or admin_dsn_of(run_dir)
     if name == "data_deleted_after_snapshot":
-        delete_patients(admin_dsn, pg_bin)
+        delete_patients(admin_dsn, pg_bin, run_dir)
     elif name == "backup_missing_orders":
         for path in backups.newest(backups.backup_dir(run_dir)):
             stamp = backups._stamp_of(path)

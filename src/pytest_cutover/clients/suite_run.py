@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +39,12 @@ class SuiteRun:
 
 
 def run_suite(rootdir: Path, paths: list[str], config: Path, environment: str,
-              timeout_s: float, extra: list[str] = ()) -> SuiteRun:  # type: ignore[assignment]
-    """`pytest <paths> --cutover-env ENV --cutover-config CONFIG <extra>` in `rootdir`."""
+              timeout_s: float, extra: Sequence[str] = (), reports: Path | None = None,
+              env: Mapping[str, str] | None = None) -> SuiteRun:
+    """`pytest <paths> --cutover-env ENV --cutover-config CONFIG <extra>` in `rootdir`; its
+    reports go to `reports` (default: a temporary folder, removed afterwards)."""
     with tempfile.TemporaryDirectory(prefix="cutover-inner-") as tmp:
-        reports = Path(tmp)
+        reports = reports or Path(tmp)
         # --opt=value: a bare existing path after an option could be taken for a test path
         command = [sys.executable, "-m", "pytest", *paths, f"--cutover-env={environment}",
                    f"--cutover-config={config}", f"--cutover-reports={reports}",
@@ -50,7 +53,7 @@ def run_suite(rootdir: Path, paths: list[str], config: Path, environment: str,
         started = time.monotonic()
         try:
             done = subprocess.run(command, cwd=rootdir, capture_output=True, text=True,
-                                  timeout=timeout_s)
+                                  timeout=timeout_s, env=None if env is None else dict(env))
         except subprocess.TimeoutExpired as exc:
             tail = (exc.stdout or b"")[-2000:]
             return SuiteRun(None, None, time.monotonic() - started,

@@ -1,0 +1,196 @@
+"""Self-tests of rollback/ against the reference deployment: the healthy drill passes and the
+served version visibly goes to the previous release and back; each fault fails the right check;
+data deleted after the snapshot gives ROLLBACK (exit 10); the restore never touches the source.
+
+Shares the session's ilsref (tests/checks/conftest.py) and leaves it as it found it: the
+application drill rolls forward itself, faults are cleared, backups and deleted rows restored.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ilsref.services import backups, rollbackfaults
+from pytest_cutover.clients.suite_run import SuiteRun, run_suite
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 180
+DRILL = "rollback/test_application_rollback.py"
+RESTORE = "rollback/test_restore_drill.py"
+INTEGRITY = "rollback/test_data_integrity.py"
+
+pytestmark = pytest.mark.slow
+
+
+def drill(ilsref: Any, *args: str, reports: Path | None = None) -> SuiteRun:
+    return run_suite(REPO, ["-m", "rollback_drill", *args], ilsref.config, "local", RUN_TIMEOUT_S,
+                     reports=reports, env=ilsref.env)
+
+
+def outcome(run: SuiteRun, reports: Path, test: str) -> tuple[str, str]:
+    doc = json.loads((reports / "verdict.json").read_text())
+    found = next(c for c in doc["checks"] if c["nodeid"].endswith(test))
+    return found["outcome"], found["message"]
+
+
+class VersionWatch:
+    """Reads /api/health every 0.1 s in a thread; keeps the sequence of distinct versions."""
+
+    def __init__(self, base_url: str, ca: str) -> None:
+        self.url, self.ca, self.seen = f"{base_url}/api/health", ca, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        with requests.Session() as http:
+            while not self._stop.wait(0.1):
+                try:
+                    version = http.get(self.url, verify=self.ca, timeout=2).json().get("version")
+                except (requests.RequestException, ValueError):
+                    continue
+                if not self.seen or self.seen[-1] != version:
+                    self.seen.append(version)
+
+    def __enter__(self) -> VersionWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(0.3)
+        self._stop.set()
+        self._thread.join(5)
+
+
+def local(ilsref: Any) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads((ilsref.home / "run" / "local.toml").read_text())
+
+
+def source_checksum(ilsref: Any) -> str:
+    """One md5 per user table over its rows (in row order of their md5s), read with psql."""
+    dsn = ilsref.secrets()["CUTOVER_LOCAL_DATABASE_ADMIN_URL"]
+
+    def psql(sql: str) -> str:
+        return subprocess.run(["psql", "-X", "-At", dsn, "-c", sql], capture_output=True, text=True,
+                              timeout=60, check=True).stdout.strip()
+
+    tables = psql("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")
+    return psql(" UNION ALL ".join(
+        f"SELECT '{t}', md5(coalesce(string_agg(md5(x::text), '' ORDER BY md5(x::text)), '')) FROM {t} x"
+        for t in tables.split()))
+
+
+@contextmanager
+def backups_restored(ilsref: Any) -> Iterator[Path]:
+    folder = backups.backup_dir(ilsref.home)
+    kept = ilsref.workdir / "backups-kept"
+    shutil.copytree(folder, kept, dirs_exist_ok=True)
+    try:
+        yield ilsref.home
+    finally:
+        shutil.rmtree(folder)
+        shutil.copytree(kept, folder)
+        shutil.rmtree(kept)
+
+
+def wait_until_serving(ilsref: Any, version: str, deadline_s: float = 30) -> None:
+    env = local(ilsref)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            got = requests.get(f"{env['base_url']}/api/health", verify=env["ca_bundle"], timeout=2).json()
+            if got.get("version") == version:
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"the deployment does not serve {version} again within {deadline_s} s")
+
+
+def test_healthy_drill_passes_and_the_served_version_goes_back_and_forth(ilsref, tmp_path):
+    env = local(ilsref)
+    with VersionWatch(env["base_url"], env["ca_bundle"]) as watch:
+        run = drill(ilsref, "--cutover-snapshot", reports=tmp_path)
+    assert run.exit_code == 0 and run.decision == "GO", run.describe() + run.output_tail
+    assert run.counts.get("passed", 0) >= 20, run.counts
+    assert watch.seen == ["2.0.0", "1.9.3", "2.0.0"], f"versions served during the drill: {watch.seen}"
+
+
+@pytest.mark.parametrize("fault", ["k8s_stuck_rollout", "k8s_prev_crashloop"])
+def test_a_rollback_that_never_becomes_available_fails_within_the_deadline(ilsref, tmp_path, fault):
+    try:
+        with ilsref.fault(fault):
+            run = run_suite(REPO, [DRILL], ilsref.config, "local", RUN_TIMEOUT_S, reports=tmp_path,
+                            env=ilsref.env)
+    finally:
+        wait_until_serving(ilsref, "2.0.0")
+    assert run.decision == "NO-GO", run.describe()
+    state, message = outcome(run, tmp_path, "test_rollout_of_the_previous_revision_completes_within_the_deadline")
+    assert state == "failed" and "progress deadline" in message, message
+    rollout_timeout = local(ilsref)["rollback"]["rollout_timeout_s"]
+    assert run.seconds < 2 * rollout_timeout + 15, f"the drill took {run.seconds:.0f} s"
+
+
+@pytest.mark.parametrize(("module", "fault", "check", "names"), [
+    (backups, "backup_corrupt", "test_newest_backup_restores_without_error", "error"),
+    (rollbackfaults, "backup_missing_orders", "test_restored_row_counts_match_the_source", "table orders"),
+])
+def test_a_broken_backup_fails_the_restore_drill(ilsref, tmp_path, module, fault, check, names):
+    with backups_restored(ilsref) as home:
+        module.apply_fault(home, fault)
+        run = run_suite(REPO, [RESTORE], ilsref.config, "local", RUN_TIMEOUT_S, reports=tmp_path,
+                        env=ilsref.env)
+    state, message = outcome(run, tmp_path, check)
+    assert run.decision == "NO-GO" and state == "failed" and names in message, (state, message)
+
+
+def test_data_deleted_after_the_snapshot_means_rollback(ilsref, tmp_path):
+    taken = run_suite(REPO, [INTEGRITY, "--cutover-snapshot"], ilsref.config, "local", RUN_TIMEOUT_S,
+                      reports=tmp_path, env=ilsref.env)
+    assert taken.decision == "GO", taken.describe()
+    try:
+        rollbackfaults.apply_fault(ilsref.home, "data_deleted_after_snapshot")
+        after = run_suite(REPO, [INTEGRITY], ilsref.config, "local", RUN_TIMEOUT_S,
+                          reports=tmp_path, env=ilsref.env)
+    finally:
+        rollbackfaults.undo_delete(ilsref.home)
+    assert after.exit_code == 10 and after.decision == "ROLLBACK", after.describe()
+    doc = json.loads((tmp_path / "verdict.json").read_text())
+    assert any("table patients: 45 rows now, 50 before" in r for r in doc["rollback_reasons"]), doc["rollback_reasons"]
+    fired = {t["name"] for t in doc["triggers"] if t["state"] == "fired"}
+    assert fired == {"data_integrity"}, doc["triggers"]
+    assert "Database rollback for local" in (tmp_path / "announcement.md").read_text()
+
+
+def test_the_restore_drill_never_touches_the_source_database(ilsref, tmp_path):
+    before = source_checksum(ilsref)
+    run = run_suite(REPO, [RESTORE], ilsref.config, "local", RUN_TIMEOUT_S, reports=tmp_path,
+                    env=ilsref.env)
+    assert run.decision == "GO", run.describe()
+    assert source_checksum(ilsref) == before
+
+
+@pytest.mark.parametrize(("database", "says"), [
+    ("scratch_allowed = false", "scratch_allowed = true"),
+    ('scratch_allowed = true\n[environments.local.rollback]\nscratch_database = "ils_db"',
+     "is the source database"),
+])
+def test_the_restore_drill_refuses_without_permission_or_over_the_source(ilsref, tmp_path, database, says):
+    config = tmp_path / "cutover.toml"
+    config.write_text(ilsref.config.read_text() + f"\n[environments.local.database]\n{database}\n")
+    run = run_suite(REPO, [RESTORE], config, "local", RUN_TIMEOUT_S, reports=tmp_path / "r",
+                    env=ilsref.env)
+    state, message = outcome(run, tmp_path / "r", "test_newest_backup_restores_without_error")
+    assert state == "unverified" and "refused" in message and says in message, (state, message)
