@@ -6,6 +6,7 @@ Every process `ilsref up` starts is recorded in the run directory (`$ILSREF_HOME
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +62,14 @@ def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> 
 
 
 _SPAWNED: list[subprocess.Popen[bytes]] = []
+
+
+@atexit.register
+def _servers_outlive_us() -> None:
+    # The spawned servers are meant to keep running after `ilsref up` exits (`down` stops them),
+    # so Popen's "still running" warning at interpreter exit is expected, not a leak.
+    warnings.filterwarnings("ignore", message=r"subprocess \d+ is still running",
+                            category=ResourceWarning)
 
 
 @dataclass
