@@ -32,7 +32,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     known = {item.id for item in checklist.load()}
     params = []
-    for name in sorted((_documentation(metafunc.config).get("documents") or {})):
+    for name in sorted(_documentation(metafunc.config).get("documents") or {}):
         item = "docs." + name.replace("_", "-")
         marks = [pytest.mark.checklist(item)] if item in known else []
         params.append(pytest.param(name, marks=marks, id=name))

@@ -105,7 +105,7 @@ def _hsts(headers: dict[str, str]) -> list[Finding]:
     value = headers.get("strict-transport-security")
     if value is None:
         return [Finding("strict-transport-security", -20, "Strict-Transport-Security header not set")]
-    match = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.I)
+    match = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.IGNORECASE)
     age = int(match.group(1)) if match else 0
     if age < HSTS_MIN_AGE_S:
         return [Finding("strict-transport-security", -10,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_KEY|ACCESS_KEY|DSN)",
-    re.I)
-_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:[^@\s/]+@", re.I)
+    re.IGNORECASE)
+_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:[^@\s/]+@", re.IGNORECASE)
 _JWT = re.compile(r"^eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
 _PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _TOKEN_PREFIX = re.compile(r"^(sk_live_|ghp_|gho_|glpat-|xox[abp]-|AKIA[0-9A-Z]{12}|sntrys_|glsa_)")
@@ -82,7 +82,7 @@ def rotated_at(created: dt.datetime | None, annotations: Mapping[str, str]) -> d
         raw = annotations.get(key)
         if raw:
             try:
-                when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                when = dt.datetime.fromisoformat(raw)
             except ValueError:
                 continue
             return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -75,7 +75,7 @@ def junit_xml(failures: bool) -> str:
 
 
 class GovernanceHandler(StandinHandler):
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         path = self.path_only
         if path.startswith("/docs/") and path.endswith(".md") and path[6:-3] in DOCS:
             name = path[6:-3]

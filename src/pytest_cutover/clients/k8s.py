@@ -116,7 +116,7 @@ def _when(value: Any) -> dt.datetime | None:
         return None
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return _when(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    return _when(dt.datetime.fromisoformat(str(value)))
 
 
 def _container(c: Any) -> Container:
@@ -156,11 +156,12 @@ class K8s:
         self.timeout_s = timeout_s
         try:
             if kubeconfig or context:
-                api = config.new_client_from_config(config_file=kubeconfig, context=context)
+                api = config.new_client_from_config(  # type: ignore[no-untyped-call]  # untyped library
+                    config_file=kubeconfig, context=context)
             else:
-                config.load_incluster_config()
+                config.load_incluster_config()  # type: ignore[no-untyped-call]  # untyped library
                 api = client.ApiClient()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the loader raises many types; all mean "cannot ask"
             raise KubeUnavailable(f"cannot load the Kubernetes configuration "
                                   f"(kubeconfig {kubeconfig!r}, context {context!r}): {exc}") from None
         self._client = client
@@ -177,7 +178,7 @@ class K8s:
             if exc.status == 404:
                 return None
             raise KubeUnavailable(f"the Kubernetes API answered {exc.status} {exc.reason}") from None
-        except Exception as exc:  # urllib3 connection and timeout errors
+        except Exception as exc:  # noqa: BLE001 - urllib3 connection and timeout errors
             raise KubeUnavailable(f"the Kubernetes API could not be reached: {type(exc).__name__}: "
                                   f"{str(exc).splitlines()[0][:200]}") from None
 
