@@ -25,6 +25,7 @@ from pytest_cutover.clients.k8s_rollout import Rollouts
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.settings import Environment
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     # Registered here (pytest reads it from initial conftests: `pytest -m rollback_drill` and
     # `pytest rollback/...` both load this file first). Also $CUTOVER_SNAPSHOT=take.

@@ -14,7 +14,6 @@ Needs `database.scratch_allowed = true`; the scratch database is dropped afterwa
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,8 @@ from typing import Any
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.clients import pgfacts, pgrestore
 from pytest_cutover.clients import backups as backup_listing
+from pytest_cutover.clients import pgfacts, pgrestore
 from pytest_cutover.clients.db import Database, DbUnavailable
 from pytest_cutover.integrity import TableFacts, restore_findings
 from pytest_cutover.settings import Environment, Unavailable
@@ -67,14 +66,14 @@ def _permission(target: Environment, config: dict[str, Any], source: str) -> str
 def _source_facts(admin_dsn: str, source: str, config: dict[str, Any], tables: list[str] | None,
                   dump_to: Path | None) -> tuple[dict[str, TableFacts], list[str], str]:
     mutable = set(config["mutable_columns"])
-    with Database(pgrestore.with_database(admin_dsn, source), float(config["restore_timeout_s"])) as db:
-        with pgfacts.consistent(db, export_snapshot=dump_to is not None) as (now, exported):
-            if dump_to is not None:
-                pgrestore.dump(admin_dsn, dump_to, exported, float(config["restore_timeout_s"]),
-                               config.get("pg_bin"))
-            chosen = tables or pgfacts.user_tables(db)
-            present = set(pgfacts.user_tables(db))
-            facts = {t: pgfacts.table_facts(db, t, mutable) for t in chosen if t in present}
+    with (Database(pgrestore.with_database(admin_dsn, source), float(config["restore_timeout_s"])) as db,
+          pgfacts.consistent(db, export_snapshot=dump_to is not None) as (now, exported)):
+        if dump_to is not None:
+            pgrestore.dump(pgrestore.with_database(admin_dsn, source), dump_to, exported,
+                           float(config["restore_timeout_s"]), config.get("pg_bin"))
+        chosen = tables or pgfacts.user_tables(db)
+        present = set(pgfacts.user_tables(db))
+        facts = {t: pgfacts.table_facts(db, t, mutable) for t in chosen if t in present}
     how = (f"read at {now} in the snapshot pg_dump used" if dump_to is not None
            else f"read at {now}, when the drill ran")
     return facts, chosen, how

@@ -164,14 +164,14 @@ def _historical_findings(name: str, old: Historical, new: Historical) -> list[st
     if old.kind == "none":
         return []
     if new.rows < old.rows:
-        return [f"table {name}: {old.rows - new.rows} of the {old.rows} rows that existed before "
-                f"the cutover are gone"]
+        return [(f"table {name}: {old.rows - new.rows} of the {old.rows} rows that existed before "
+                "the cutover are gone")]
     if new.rows > old.rows:
-        return [f"table {name}: {new.rows} rows match the pre-cutover bound {old.bound!r}, "
-                f"{old.rows} did before (rows were added behind the bound)"]
+        return [(f"table {name}: {new.rows} rows match the pre-cutover bound {old.bound!r}, "
+                 f"{old.rows} did before (rows were added behind the bound)")]
     if new.checksum != old.checksum:
-        return [f"table {name}: rows that existed before the cutover changed (checksum "
-                f"{new.checksum[:12]} now, {old.checksum[:12]} before)"]
+        return [(f"table {name}: rows that existed before the cutover changed (checksum "
+                 f"{new.checksum[:12]} now, {old.checksum[:12]} before)")]
     return []
 
 

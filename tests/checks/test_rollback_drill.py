@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import requests
@@ -62,7 +62,7 @@ class VersionWatch:
                 if not self.seen or self.seen[-1] != version:
                     self.seen.append(version)
 
-    def __enter__(self) -> VersionWatch:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -82,7 +82,8 @@ class Rollouts:
         assert self.kubectl is not None
         command = [*self.kubectl, "--namespace", self.k8s.namespace, *args]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=self.k8s.timeout_s * 3)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=self.k8s.timeout_s * 3,
+                                  check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise KubeUnavailable(f"{' '.join(args[:2])} through kubectl failed: {exc}") from None
         if done.returncode != 0:

@@ -127,7 +127,7 @@ def database_exists(admin_dsn: str, name: str, timeout_s: float = 10) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
-_ERROR = re.compile(r"(error|fatal|invalid|unexpected|not a valid|could not|crc|corrupt)", re.I)
+_ERROR = re.compile(r"(error|fatal|invalid|unexpected|not a valid|could not|crc|corrupt)", re.IGNORECASE)
 
 
 def first_error(text: str) -> str:
@@ -149,7 +149,8 @@ def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
                    f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
         shown = f"pg_restore --exit-on-error --no-owner --no-privileges --jobs={max(1, jobs)} {path.name}"
         try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s,
+                                  check=False)
         except subprocess.TimeoutExpired:
             return Restored(False, time.monotonic() - started, f"timed out after {timeout_s:g} s", shown)
         ok = done.returncode == 0
@@ -162,20 +163,20 @@ def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
 def _piped(path: Path, kind: str, psql: list[str], env: dict[str, str], timeout_s: float,
            started: float, shown: str) -> Restored:
     reader = ["gzip", "-dc", str(path)] if kind == GZIP else ["cat", str(path)]
-    with subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as source:
-        with subprocess.Popen(psql, stdin=source.stdout, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env=env, text=True) as sink:
-            assert source.stdout is not None
-            source.stdout.close()  # psql holds the read end; gzip gets SIGPIPE if psql stops
-            try:
-                _, psql_err = sink.communicate(timeout=timeout_s)
-                source.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
-            except subprocess.TimeoutExpired:
-                sink.kill()
-                source.kill()
-                return Restored(False, time.monotonic() - started,
-                                f"timed out after {timeout_s:g} s", shown)
-            reader_err = source.stderr.read().decode(errors="replace") if source.stderr else ""
+    with (subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as source,
+          subprocess.Popen(psql, stdin=source.stdout, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=env, text=True) as sink):
+        assert source.stdout is not None
+        source.stdout.close()  # psql holds the read end; gzip gets SIGPIPE if psql stops
+        try:
+            _, psql_err = sink.communicate(timeout=timeout_s)
+            source.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            sink.kill()
+            source.kill()
+            return Restored(False, time.monotonic() - started,
+                            f"timed out after {timeout_s:g} s", shown)
+        reader_err = source.stderr.read().decode(errors="replace") if source.stderr else ""
     seconds = time.monotonic() - started
     if sink.returncode != 0:
         return Restored(False, seconds, first_error(psql_err), shown)
@@ -191,7 +192,8 @@ def dump(dsn: str, path: Path, snapshot_id: str | None = None, timeout_s: float 
     command = [tool("pg_dump", pg_bin), "-Fc", f"--dbname={source}", f"--file={path}"]
     if snapshot_id:
         command.append(f"--snapshot={snapshot_id}")
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s,
+                          check=False)
     if done.returncode != 0:
         raise RestoreRefused(f"pg_dump -Fc failed (exit {done.returncode}): {first_error(done.stderr)}")
     return path

@@ -53,7 +53,8 @@ def run_suite(rootdir: Path, paths: list[str], config: Path, environment: str,
         started = time.monotonic()
         try:
             done = subprocess.run(command, cwd=rootdir, capture_output=True, text=True,
-                                  timeout=timeout_s, env=None if env is None else dict(env))
+                                  timeout=timeout_s, env=None if env is None else dict(env),
+                                  check=False)
         except subprocess.TimeoutExpired as exc:
             tail = (exc.stdout or b"")[-2000:]
             return SuiteRun(None, None, time.monotonic() - started,
