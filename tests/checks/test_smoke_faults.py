@@ -105,8 +105,9 @@ def test_hanging_target_is_no_go_within_the_ready_wait(ilsref):
     ready = [c for c in run.verdict["checks"]
              if "test_target_answers_health_within_the_ready_wait" in c["nodeid"]]
     assert ready and ready[0]["outcome"] == "failed", run.explain()
-    # ready_wait_s is 30 s by default; no request may outlive it by more than one poll
-    assert ready[0]["duration_s"] < 36, f"the bounded wait took {ready[0]['duration_s']:.1f} s"
+    # ready_wait_s is 30 s by default: one bounded wait, then every other check fails at once
+    spent = sum(c["duration_s"] for c in run.verdict["checks"])
+    assert spent < 40, f"the checks against a hanging target took {spent:.1f} s in all"
     assert run.seconds < 60, f"the whole run against a hanging target took {run.seconds:.1f} s"
     assert "test_target_answers_health_within_the_ready_wait" in run.html
 
