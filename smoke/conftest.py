@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
 from pytest_cutover.fixtures import secret_or_unverified
 from pytest_cutover.settings import Environment, Unavailable
 from pytest_cutover.stash import settings_key
-from pytest_cutover import not_applicable, unverified
 
 SMOKE_TIMEOUT_S = 5.0  # a smoke probe that takes longer is a finding, not something to wait for
 SMOKE_DIR = Path(__file__).parent

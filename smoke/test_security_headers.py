@@ -37,7 +37,7 @@ def _missing(result, name):
 def test_hsts_max_age_is_at_least_six_months(answer, measure):
     hsts = answer.header("Strict-Transport-Security")
     assert hsts, _missing(answer, "Strict-Transport-Security")
-    found = re.search(r"max-age\s*=\s*\"?(\d+)", hsts, re.I)
+    found = re.search(r"max-age\s*=\s*\"?(\d+)", hsts, re.IGNORECASE)
     assert found, f"GET {answer.path} sends Strict-Transport-Security {hsts!r} without max-age"
     measure("hsts_max_age_s", int(found.group(1)), subject=f"GET {answer.path}")
 

@@ -34,15 +34,25 @@ def _version_from_endpoint(http, version):
 
 def _version_from_image_tag(require):
     k8s = require("kubernetes")
+    import kubernetes  # lazily: only this source needs it
+    import urllib3
+
     try:
-        import kubernetes
-        kubernetes.config.load_kube_config(config_file=k8s.get("kubeconfig"),
-                                           context=k8s.get("context"))
-    except Exception as exc:  # no kubeconfig, no context: the tag cannot be read
+        client = kubernetes.config.new_client_from_config(config_file=k8s.get("kubeconfig"),
+                                                          context=k8s.get("context"))
+    except (kubernetes.config.ConfigException, OSError) as exc:
         unverified(f"cannot read the Deployment's image tag: no usable kubeconfig ({exc})")
     namespace, name = k8s.get("namespace", "default"), k8s.get("deployment", "ils-app")
-    deployment = kubernetes.client.AppsV1Api().read_namespaced_deployment(
-        name, namespace, _request_timeout=5)
+    try:
+        deployment = kubernetes.client.AppsV1Api(client).read_namespaced_deployment(
+            name, namespace, _request_timeout=5)
+    except kubernetes.client.ApiException as exc:
+        pytest.fail(f"reading deployment {namespace}/{name} answered {exc.status} {exc.reason}",
+                    pytrace=False)
+    except urllib3.exceptions.HTTPError as exc:
+        pytest.fail(f"reading deployment {namespace}/{name} failed: {exc}", pytrace=False)
+    finally:
+        client.close()
     containers = deployment.spec.template.spec.containers
     wanted = k8s.get("container")
     container = next((c for c in containers if c.name == wanted), containers[0])

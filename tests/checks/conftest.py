@@ -79,7 +79,7 @@ class Reference:
         self._runs = 0
 
     def ilsref(self, *args: str) -> str:
-        done = subprocess.run([PYTHON, "-m", "ilsref", *args], cwd=REPO, env=self.env,
+        done = subprocess.run([PYTHON, "-m", "ilsref", *args], check=False, cwd=REPO, env=self.env,
                               capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"python -m ilsref {' '.join(args)} exited {done.returncode}: "
@@ -99,17 +99,20 @@ class Reference:
         return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
     def smoke(self, *args: str) -> SmokeRun:
-        """`pytest -m smoke` (options in `--opt=value` form: a bare path-like value would be
+        return self.suite("smoke", *args)
+
+    def suite(self, marker: str, *args: str, timeout_s: float = SMOKE_RUN_TIMEOUT_S) -> SmokeRun:
+        """`pytest -m MARKER` (options in `--opt=value` form: a bare path-like value would be
         taken for a test path when pytest picks its rootdir)."""
         self._runs += 1
         reports = self.workdir / f"run-{self._runs}"
-        command = [PYTHON, "-m", "pytest", "-m", "smoke", f"--cutover-config={self.config}",
+        command = [PYTHON, "-m", "pytest", "-m", marker, f"--cutover-config={self.config}",
                    "--cutover-env=local", "-p", "no:cacheprovider",
                    f"--cutover-reports={reports}", f"--html={reports / 'go-no-go.html'}",
                    f"--junitxml={reports / 'junit.xml'}", "-q", *args]
         started = time.monotonic()
-        done = subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=SMOKE_RUN_TIMEOUT_S)
+        done = subprocess.run(command, check=False, cwd=REPO, env=self.env, capture_output=True, text=True,
+                              timeout=timeout_s)
         return SmokeRun(done.returncode, time.monotonic() - started, reports,
                         done.stdout + done.stderr)
 

@@ -7,6 +7,7 @@ the bundle, so "untrusted" and "wrong host" are told apart. A failure to connect
 
 from __future__ import annotations
 
+import _ssl
 import datetime as dt
 import ipaddress
 import socket
@@ -105,16 +106,22 @@ def _read_unverified(host: str, port: int, name: str, timeout_s: float
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((host, port), timeout=timeout_s) as raw:
-        with context.wrap_socket(raw, server_hostname=name) as tls:
-            cipher = tls.cipher()
-            # Python >= 3.13 exposes the whole chain; before that only the leaf is available.
-            unverified_chain = getattr(tls, "get_unverified_chain", None)
-            ders = ([c.public_bytes(ssl.ENCODING_DER) if hasattr(c, "public_bytes") else c
-                     for c in unverified_chain()] if unverified_chain
-                    else [tls.getpeercert(binary_form=True)])
-            return tls.version(), cipher[0] if cipher else None, [
-                summarize(x509.load_der_x509_certificate(der)) for der in ders if der]
+    with (socket.create_connection((host, port), timeout=timeout_s) as raw,
+          context.wrap_socket(raw, server_hostname=name) as tls):
+        cipher = tls.cipher()
+        # Python >= 3.13 exposes the whole chain; before that only the leaf is available.
+        unverified_chain = getattr(tls, "get_unverified_chain", None)
+        ders = ([_der(c) for c in unverified_chain()] if unverified_chain
+                else [tls.getpeercert(binary_form=True)])
+        return tls.version(), cipher[0] if cipher else None, [
+            summarize(x509.load_der_x509_certificate(der)) for der in ders if der]
+
+
+def _der(cert: Any) -> bytes:
+    """A chain entry as DER: bytes already, or (Python 3.13.0) an _ssl.Certificate."""
+    if isinstance(cert, bytes):
+        return cert
+    return bytes(cert.public_bytes(getattr(_ssl, "ENCODING_DER", 2)))
 
 
 def _verify_chain(host: str, port: int, name: str, ca_bundle: str | None, timeout_s: float
@@ -122,9 +129,9 @@ def _verify_chain(host: str, port: int, name: str, ca_bundle: str | None, timeou
     context = ssl.create_default_context(cafile=ca_bundle)
     context.check_hostname = False  # hostname is judged separately, from the SANs
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as raw:
-            with context.wrap_socket(raw, server_hostname=name):
-                return True, None
+        with (socket.create_connection((host, port), timeout=timeout_s) as raw,
+              context.wrap_socket(raw, server_hostname=name)):
+            return True, None
     except ssl.SSLCertVerificationError as exc:
         return False, exc.verify_message or str(exc)
     except (OSError, ssl.SSLError) as exc:
@@ -209,9 +216,9 @@ def accepts_protocol(host: str, port: int, version: str, *, server_name: str | N
     except (ValueError, ssl.SSLError):
         return None
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as raw:
-            with context.wrap_socket(raw, server_hostname=server_name or host) as tls:
-                return tls.version() == version
+        with (socket.create_connection((host, port), timeout=timeout_s) as raw,
+              context.wrap_socket(raw, server_hostname=server_name or host) as tls):
+            return tls.version() == version
     except ssl.SSLError as exc:
         if "NO_PROTOCOLS_AVAILABLE" in str(exc).upper():
             return None
