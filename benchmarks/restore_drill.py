@@ -6,11 +6,12 @@
 Starts a throwaway PostgreSQL cluster (initdb as the postgres user, fsync off), fills `bench_src`
 with patients (1/5 of the rows) and orders (4/5, each pointing at a patient), dumps it once as
 `-Fc` and as gzipped plain SQL, then times:
-- raw:   createdb + `pg_restore -j N --no-owner` of the .dump + dropdb;
+- raw:   `pg_restore -j N --no-owner` of the .dump into an empty database (restore alone);
 - drill: `pytest rollback/test_restore_drill.py` against that server and backup (scratch
          database, --exit-on-error restore, counts and checksums of source and copy, RTO
-         measurement, drop), wall time of the whole pytest process and the restore alone;
-- plan:  createdb + `gunzip -c x.sql.gz | psql -v ON_ERROR_STOP=1` + dropdb.
+         measurement, drop): wall time of the whole pytest process, and its restore step alone
+         (the RTO it measures: `pg_restore --exit-on-error -j N --no-owner --no-privileges`);
+- plan:  `gunzip -c x.sql.gz | psql -v ON_ERROR_STOP=1` into an empty database (restore alone).
 """
 
 from __future__ import annotations
@@ -81,17 +82,23 @@ def timed(fn: object) -> float:
     return time.monotonic() - started
 
 
-def raw_restore(dsn: str, dump: Path, jobs: int) -> None:
+def raw_restore(dsn: str, dump: Path, jobs: int) -> float:
+    """Seconds of `pg_restore -j` alone (the scratch database is made and dropped untimed)."""
     psql(dsn, "CREATE DATABASE bench_raw")
-    sh(str(PG_BIN / "pg_restore"), "--no-owner", f"-j{jobs}", f"--dbname={dsn}/bench_raw", str(dump))
+    seconds = timed(lambda: sh(str(PG_BIN / "pg_restore"), "--no-owner", f"-j{jobs}",
+                               f"--dbname={dsn}/bench_raw", str(dump)))
     psql(dsn, "DROP DATABASE bench_raw")
+    return seconds
 
 
-def plan_restore(dsn: str, plain: Path) -> None:
+def plan_restore(dsn: str, plain: Path) -> float:
+    """Seconds of `gunzip -c | psql` alone, as the plan's restore-database.sh does it."""
     psql(dsn, "CREATE DATABASE bench_plan")
-    sh("bash", "-o", "pipefail", "-c",
-       f"gunzip -c {plain} | {PG_BIN / 'psql'} -X -q -v ON_ERROR_STOP=1 {dsn}/bench_plan >/dev/null")
+    seconds = timed(lambda: sh(
+        "bash", "-o", "pipefail", "-c",
+        f"gunzip -c {plain} | {PG_BIN / 'psql'} -X -q -v ON_ERROR_STOP=1 {dsn}/bench_plan >/dev/null"))
     psql(dsn, "DROP DATABASE bench_plan")
+    return seconds
 
 
 def drill_restore(dsn: str, backups: Path, jobs: int, work: Path) -> float:
@@ -142,13 +149,13 @@ def main() -> None:
         sh("bash", "-o", "pipefail", "-c", f"{PG_BIN / 'pg_dump'} {dsn}/bench_src | gzip > {plain}")
         raw, drill, drill_restore_s, plan = [], [], [], []
         for i in range(args.repeat):
-            raw.append(timed(lambda: raw_restore(dsn, dump, args.jobs)))
+            raw.append(raw_restore(dsn, dump, args.jobs))
             work = root / f"drill-{i}"
             work.mkdir()
             started = time.monotonic()
             drill_restore_s.append(drill_restore(dsn, backups, args.jobs, work))
             drill.append(time.monotonic() - started)
-            plan.append(timed(lambda: plan_restore(dsn, plain)))
+            plan.append(plan_restore(dsn, plain))
         med = {name: statistics.median(values) for name, values in
                (("raw", raw), ("drill", drill), ("drill_restore", drill_restore_s), ("plan", plan))}
         size = dump.stat().st_size / 1e6, plain.stat().st_size / 1e6
