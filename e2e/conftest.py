@@ -159,7 +159,7 @@ def sign_in(page: Page, flow: Flow, target: Environment, e2e_profile: E2eProfile
 
     def _sign_in(role: str) -> SignedIn:
         account = e2e_account(role)
-        flow.step(f"sign in as the {role} account ({account.email}) through the API")
+        flow.step(f"sign in as the {role} account through the API")
         path = e2e_profile.routes["api_login"]
         answer = page.request.post(path, data={"email": account.email, "password": account.password},
                                    timeout=e2e_profile.navigation_timeout_ms)

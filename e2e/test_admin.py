@@ -14,8 +14,8 @@ def test_admin_users_list_shows_the_accounts(flow, page, e2e_profile, sign_in, e
     admin = sign_in("admin")
     users = UsersPage(page, e2e_profile)
     flow.open("admin_users")
-    for email in (admin.account.email, e2e_account("user").email):
-        flow.step(f"find {email} in the users list")
+    for role, email in (("admin", admin.account.email), ("user", e2e_account("user").email)):
+        flow.step(f"find the {role} account in the users list")
         expect(users.rows_with(email), f"{email} is not listed on {users.path}").to_have_count(1)
 
 

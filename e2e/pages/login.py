@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 from playwright.sync_api import Locator
 
 from e2e.pages.base import PageObject
@@ -14,6 +17,18 @@ class LoginPage(PageObject):
         self.sel("email").fill(email)
         self.sel("password").fill(password)
         self.sel("login_button").click()
+
+    def wait_to_leave(self, target: re.Pattern[str], timeout_ms: float) -> bool:
+        """After 'Sign in': True once the URL matches `target`; False as soon as the page shows
+        an error, or when `timeout_ms` is spent."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            if target.search(self.page.url):
+                return True
+            if self.error.is_visible():
+                return False
+            self.page.wait_for_timeout(100)
+        return bool(target.search(self.page.url))
 
     @property
     def error(self) -> Locator:
