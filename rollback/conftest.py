@@ -26,15 +26,6 @@ from pytest_cutover.fixtures import component_or_unverified, secret_or_unverifie
 from pytest_cutover.settings import Environment
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    # Registered here (pytest reads it from initial conftests: `pytest -m rollback_drill` and
-    # `pytest rollback/...` both load this file first). Also $CUTOVER_SNAPSHOT=take.
-    parser.getgroup("cutover").addoption(
-        "--cutover-snapshot", action="store_true", default=False,
-        help="take the pre-cutover data snapshot now and save it in the ledger folder "
-             "(replaces the saved one); without it the integrity checks compare with it")
-
-
 DEFAULTS: dict[str, Any] = {
     "undo_with": "api",
     "rollout_timeout_s": None,  # kubernetes.rollout_timeout_s, else 600

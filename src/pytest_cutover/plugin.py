@@ -47,6 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cutover-config", help="path of cutover.toml (also $CUTOVER_CONFIG, ini cutover_config)")
     group.addoption("--cutover-allow-destructive", metavar="ENV", default=None,
                     help="allow destructive checks against ENV of kind production (name it exactly)")
+    group.addoption("--cutover-snapshot", action="store_true", default=False,
+                    help="take the pre-cutover data snapshot now (rollback/test_data_integrity.py) "
+                         "and save it in the ledger folder; without it the integrity checks "
+                         "compare with the saved one (also $CUTOVER_SNAPSHOT=take)")
     group.addoption("--cutover-reports", metavar="DIR", default=None,
                     help="folder for verdict.json, summary.md, announcement.md (default: reports)")
     parser.addini("cutover_env", "default cutover environment")
