@@ -218,6 +218,23 @@ def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
 
 
 @pytest.fixture
+def api_health_path(target: Environment) -> str:
+    """The health path under /api (the one the plan's scripts probe), else the first one."""
+    paths = target.profile.get("health_paths") or ["/api/health"]
+    return str(next((p for p in paths if p.startswith("/api/")), paths[0]))
+
+
+@pytest.fixture
+def protected_probe(target: Environment) -> str:
+    """The first protected API path (profile `protected_paths`), for single-request probes."""
+    paths = target.profile.get("protected_paths") or []
+    if not paths:
+        unverified(f"no protected_paths in the profile of {target.name!r}: list the API paths "
+                   f"that need a token under [environments.{target.name}.profile]")
+    return str(paths[0])
+
+
+@pytest.fixture
 def smoke_auth(tokens: Callable[[str], str]) -> dict[str, str]:
     """Request headers carrying the smoke account's bearer token."""
     return {"Authorization": f"Bearer {tokens('smoke')}"}

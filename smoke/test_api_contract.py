@@ -25,15 +25,14 @@ def test_unknown_api_path_answers_json_404(http, target):
             f"'message'}}}})")
 
 
-def test_wrong_method_on_health_is_refused(http, target):
-    paths = target.profile.get("health_paths") or ["/api/health"]
-    path = next((p for p in paths if p.startswith("/api/")), paths[0])  # the plan probes the API's
-    result = http.request("DELETE", path)
+def test_wrong_method_on_health_is_refused(http, api_health_path):
+    result = http.request("DELETE", api_health_path)
     assert result.status in (404, 405), f"{result.describe()} (expected 404 or 405 for DELETE)"
 
 
-def test_authenticated_api_read_within_latency_budget(http, target, smoke_auth, measure):
-    path = target.profile["protected_paths"][0]
+def test_authenticated_api_read_within_latency_budget(http, target, protected_probe, smoke_auth,
+                                                      measure):
+    path = protected_probe
     result = http.get(path, headers=smoke_auth)
     assert result.status is not None and result.status < 500, result.describe()
     measure("latency_ms", result.elapsed_ms,

@@ -23,8 +23,8 @@ def _cors_headers(result):
     return {k: v for k, v in result.headers.items() if k.lower().startswith("access-control-")}
 
 
-def test_foreign_origin_gets_no_credentialed_access(http, target, smoke_auth):
-    path = target.profile["protected_paths"][0]
+def test_foreign_origin_gets_no_credentialed_access(http, protected_probe, smoke_auth):
+    path = protected_probe
     result = http.get(path, headers={"Origin": FOREIGN_ORIGIN, **smoke_auth})
     assert result.status is not None, result.describe()
     assert not _grants_foreign_origin(result), (
@@ -32,8 +32,8 @@ def test_foreign_origin_gets_no_credentialed_access(http, target, smoke_auth):
         f"(expected the origin not to be allowed with credentials)")
 
 
-def test_foreign_origin_preflight_is_not_granted(http, target):
-    path = target.profile["protected_paths"][0]
+def test_foreign_origin_preflight_is_not_granted(http, protected_probe):
+    path = protected_probe
     result = http.request("OPTIONS", path, headers={
         "Origin": FOREIGN_ORIGIN, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "Content-Type"})

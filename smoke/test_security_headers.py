@@ -14,16 +14,9 @@ HEADER_PROBES = ("homepage", "api")
 VERSION_IN_HEADER = re.compile(r"\d+\.\d+")
 
 
-def _probe_path(probe, target):
-    if probe == "homepage":
-        return "/"
-    paths = target.profile.get("health_paths") or ["/api/health"]
-    return next((p for p in paths if p.startswith("/api/")), paths[0])
-
-
 @pytest.fixture(params=HEADER_PROBES)
-def answer(request, http, target, evidence):
-    result = http.get(_probe_path(request.param, target))
+def answer(request, http, api_health_path, evidence):
+    result = http.get("/" if request.param == "homepage" else api_health_path)
     assert result.status is not None, result.describe()
     evidence(f"response headers of GET {result.path}", dict(result.headers), "json")
     return result
