@@ -42,7 +42,7 @@ WRK_LUA = 'done = function(s, latency, r) io.write(string.format("P95_US %d\\n",
 def ilsref(home: Path, *args: str) -> str:
     env = {**os.environ, "ILSREF_HOME": str(home)}
     done = subprocess.run([PYTHON, "-m", "ilsref", *args], cwd=REPO, env=env, text=True,
-                          capture_output=True, timeout=120)
+                          capture_output=True, timeout=120, check=False)
     if done.returncode:
         raise SystemExit(f"ilsref {' '.join(args)} failed: {done.stderr[-800:]}")
     return done.stdout
@@ -86,7 +86,8 @@ def run_wrk(base: str, work: Path) -> float:
     script = work / "p95.lua"
     script.write_text(WRK_LUA)
     done = subprocess.run(["wrk", "-t2", f"-c{USERS}", f"-d{SECONDS}s", "-s", str(script),
-                           base + PATH], capture_output=True, text=True, timeout=SECONDS + 30)
+                           base + PATH], capture_output=True, text=True, timeout=SECONDS + 30,
+                          check=False)
     match = re.search(r"P95_US (\d+)", done.stdout)
     if not match:
         raise SystemExit(f"wrk gave no P95: {done.stdout[-500:]} {done.stderr[-500:]}")
@@ -151,7 +152,7 @@ def run_wrk_p50(base: str, work: Path) -> float:
     script = work / "p50.lua"
     script.write_text(WRK_LUA.replace("P95_US", "P50_US").replace("(95)", "(50)"))
     done = subprocess.run(["wrk", "-t2", "-c4", "-d5s", "-s", str(script), base + PATH],
-                          capture_output=True, text=True, timeout=40)
+                          capture_output=True, text=True, timeout=40, check=False)
     match = re.search(r"P50_US (\d+)", done.stdout)
     return int(match[1]) / 1000.0 if match else 0.0
 

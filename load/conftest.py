@@ -17,9 +17,15 @@ import pytest
 
 from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
-from pytest_cutover.clients.promql import PromClient
+from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
-from pytest_cutover.loadplan import DEFAULT_BUDGETS, FALLBACK_THRESHOLDS, LoadPlan, PlanError, plan
+from pytest_cutover.loadplan import (
+    DEFAULT_BUDGETS,
+    FALLBACK_THRESHOLDS,
+    LoadPlan,
+    PlanError,
+    plan,
+)
 from pytest_cutover.settings import Environment, Unavailable
 from pytest_cutover.stash import settings_key
 from pytest_cutover.thresholds import Threshold
@@ -142,9 +148,12 @@ def server_view(target: Environment, load_session: LoadSession) -> ServerView:
     job = prometheus.get("job", "ils-app")
     try:
         prom.wait_for_scrape_after(f'up{{job="{job}"}}', load_session.end, SCRAPE_WAIT_S)
-    except Exception as exc:  # PromError: the checks cannot see the server side at all
+    except PromError as exc:  # the checks cannot see the server side at all
         unverified(str(exc))
-    return ServerView(prom, job, load_session.start, time.time())
+    stats = load_session.run.stats
+    # the measured part only: the warm-up's statistics were discarded on the client side too
+    start = max(load_session.start, stats.started - 1.0) if stats else load_session.start
+    return ServerView(prom, job, start, time.time())
 
 
 @pytest.fixture

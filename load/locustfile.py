@@ -9,6 +9,7 @@ Inputs (environment variables, set by the gate):
   CUTOVER_LOAD_MODEL        JSON: think_time_s, user_class (fast|http), user_weights, task_weights
   CUTOVER_LOAD_STAGES       JSON [[seconds, users], ...]: the profile's shape (linear ramps)
   CUTOVER_LOAD_ABORT        JSON: error_rate_pct, p95_ms, after_s, min_requests (abort-on-fail)
+  CUTOVER_LOAD_WARMUP_S     seconds whose statistics are discarded (reset) before measuring
   CUTOVER_LOAD_STATS        where the exact final statistics are written (JSON) when Locust quits
 """
 
@@ -34,6 +35,7 @@ MODEL: dict[str, Any] = {**DEFAULTS, **json.loads(os.environ.get("CUTOVER_LOAD_M
 STAGES: list[list[float]] = json.loads(os.environ.get("CUTOVER_LOAD_STAGES") or "[]")
 ABORT: dict[str, float] = json.loads(os.environ.get("CUTOVER_LOAD_ABORT") or "{}")
 CA_BUNDLE = os.environ.get("CUTOVER_LOAD_CA_BUNDLE") or None
+WARMUP_S = float(os.environ.get("CUTOVER_LOAD_WARMUP_S") or 0)
 STATS_FILE = os.environ.get("CUTOVER_LOAD_STATS")
 ORDER_PREFIX = "cutover-load"  # orders the load creates are recognisable by this patient name
 ABORT_WINDOW_S = 10
@@ -120,8 +122,9 @@ class Practitioner(Client):
         self.client.get("/api/clinical/reporting/reports", headers=self.auth,
                         name="/api/clinical/reporting/reports")
 
-    tasks = {f: int(MODEL["task_weights"].get(f.__name__, 0)) for f in
-             (dashboard, patients, patient, order, reports)
+    # Locust reads this class attribute; the weights come from the model
+    tasks = {f: int(MODEL["task_weights"].get(f.__name__, 0))  # noqa: RUF012
+             for f in (dashboard, patients, patient, order, reports)
              if int(MODEL["task_weights"].get(f.__name__, 0)) > 0}
 
 
@@ -158,6 +161,7 @@ def _watch_for_sustained_breach(environment: Any) -> None:
     after_s, min_requests = float(ABORT.get("after_s", 10)), int(ABORT.get("min_requests", 20))
     history: collections.deque[tuple[float, int, int]] = collections.deque(maxlen=ABORT_WINDOW_S + 1)
     breach_since: float | None = None
+    gevent.sleep(WARMUP_S)  # the warm-up is not judged, so it cannot abort the run either
     deadline = time.monotonic() + 7 * 24 * 3600  # bounded: the run itself has a hard timeout
     while time.monotonic() < deadline:
         gevent.sleep(1.0)
@@ -181,10 +185,21 @@ def _watch_for_sustained_breach(environment: Any) -> None:
             return
 
 
-@events.init.add_listener
-def _on_init(environment: Any, **_: Any) -> None:
-    if ABORT and not isinstance(environment.runner, WorkerRunner):
+def _discard_warmup(environment: Any) -> None:
+    _run["warmup_requests"] = environment.stats.total.num_requests
+    environment.stats.reset_all()  # on the master, the merged statistics of every worker
+    _run["warmup_discarded"] = True
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    _run["workers"] = len(getattr(environment.runner, "clients", {}) or {})  # gone at quitting
+    if ABORT:
         gevent.spawn(_watch_for_sustained_breach, environment)
+    if WARMUP_S > 0:
+        gevent.spawn_later(WARMUP_S, _discard_warmup, environment)
 
 
 def _entry(entry: Any) -> dict[str, Any]:
@@ -200,7 +215,7 @@ def _write_final_stats(environment: Any, **_: Any) -> None:
     if not STATS_FILE or isinstance(environment.runner, WorkerRunner):
         return
     stats = environment.stats
-    workers = len(getattr(environment.runner, "clients", {}) or {})
+    workers = _run.get("workers", 0)
     work = StatsEntry(stats, "Aggregated (without sign-in)", "")
     for entry in stats.entries.values():
         if entry.name not in SETUP_REQUESTS:
@@ -208,6 +223,7 @@ def _write_final_stats(environment: Any, **_: Any) -> None:
     payload = {"total": _entry(work), "all": _entry(stats.total),
                "endpoints": [_entry(e) for e in stats.entries.values()],
                "started": stats.total.start_time, "ended": time.time(), "aborted": _run["aborted"],
+               "warmup_requests": _run.get("warmup_requests", 0),
                "workers": workers, "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
     tmp = f"{STATS_FILE}.tmp"
     with open(tmp, "w") as out:

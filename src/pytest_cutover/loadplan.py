@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "account": "smoke", "think_time_s": [1.0, 3.0],
     "user_weights": {"practitioner": 4, "visitor": 1},
     "task_weights": {"dashboard": 3, "patients": 4, "patient": 3, "order": 1, "reports": 2},
-    "abort_after_s": 10.0, "abort_min_requests": 20, "timeout_margin_s": 60.0,
+    "warmup_s": 0.0, "abort_after_s": 10.0, "abort_min_requests": 20, "timeout_margin_s": 60.0,
     "user_class": "fast",
     # the server side: the app container's limits (ILS manifests: 1 CPU, 2 GiB), post-launch
     "cpu_limit_cores": 1.0, "memory_limit_mb": 2048.0, "post_launch_window": "1h",
@@ -56,7 +56,7 @@ FALLBACK_THRESHOLDS: dict[str, Threshold] = {
 
 # CUTOVER_LOAD_<NAME> overrides for a single run (e.g. a CI job with a shorter profile).
 ENV_OVERRIDES = {"profile": str, "users": int, "duration_s": float, "time_scale": float,
-                 "workers": int, "user_class": str}
+                 "workers": int, "user_class": str, "warmup_s": float}
 
 
 class PlanError(ValueError):
@@ -73,6 +73,7 @@ class LoadPlan:
     think_time_s: tuple[float, float]
     user_weights: dict[str, int]
     task_weights: dict[str, int]
+    warmup_s: float  # the first seconds at the target load are discarded (cold caches, handshakes)
     abort_after_s: float
     abort_min_requests: int
     timeout_margin_s: float
@@ -91,6 +92,10 @@ class LoadPlan:
     def hard_timeout_s(self) -> float:
         return self.duration_s + self.timeout_margin_s
 
+    @property
+    def measured_s(self) -> float:
+        return self.duration_s - self.warmup_s
+
     def model_json(self) -> str:
         """What the locustfile reads from CUTOVER_LOAD_MODEL."""
         return json.dumps({"think_time_s": list(self.think_time_s), "user_class": self.user_class,
@@ -101,8 +106,9 @@ class LoadPlan:
 
     def describe(self) -> str:
         mode = f"{self.workers} workers" if self.workers else "one process"
+        warmup = f" after a {self.warmup_s:g} s warm-up" if self.warmup_s else ""
         return (f"profile {self.profile!r}: {len(self.stages)} stages, peak {self.peak_users} users, "
-                f"{self.duration_s:.0f} s, {mode}, {self.user_class} users")
+                f"{self.measured_s:.0f} s measured{warmup}, {mode}, {self.user_class} users")
 
 
 def _stages(profile: str, users: int, duration: float, scale: float) -> list[tuple[float, int]]:
@@ -149,6 +155,8 @@ def plan(table: Mapping[str, Any], env: Mapping[str, str]) -> LoadPlan:
         notes.append(f"users capped from {users} to max_users {settings['max_users']}")
         users = int(settings["max_users"])
     stages = _stages(profile, max(1, users), float(settings["duration_s"]), float(settings["time_scale"]))
+    if float(settings["warmup_s"]) > 0:  # ramp to the first stage's users; discarded afterwards
+        stages = [(float(settings["warmup_s"]), stages[0][1]), *stages]
     total = sum(seconds for seconds, _ in stages)
     limit = float(settings["max_duration_s"])
     if total > limit:
@@ -159,7 +167,7 @@ def plan(table: Mapping[str, Any], env: Mapping[str, str]) -> LoadPlan:
         workers=int(settings["workers"]), account=str(settings["account"]),
         user_class=str(settings["user_class"]), think_time_s=(float(think[0]), float(think[1])),
         user_weights=dict(settings["user_weights"]), task_weights=dict(settings["task_weights"]),
-        abort_after_s=float(settings["abort_after_s"]),
+        warmup_s=float(settings["warmup_s"]), abort_after_s=float(settings["abort_after_s"]),
         abort_min_requests=int(settings["abort_min_requests"]),
         timeout_margin_s=float(settings["timeout_margin_s"]),
         budgets=dict(settings.get("budgets") or DEFAULT_BUDGETS), notes=notes)

@@ -49,6 +49,7 @@ class LoadStats:
     aborted: str  # why the run stopped early, "" when it ran its course
     workers: int
     errors: list[dict[str, Any]]
+    warmup_requests: int = 0  # sent during the discarded warm-up
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoadStats:
@@ -57,7 +58,8 @@ class LoadStats:
                    endpoints=[EndpointStats.from_dict(e) for e in data["endpoints"]],
                    started=float(data["started"]), ended=float(data["ended"]),
                    aborted=str(data.get("aborted") or ""), workers=int(data.get("workers", 0)),
-                   errors=list(data.get("errors", [])))
+                   errors=list(data.get("errors", [])),
+                   warmup_requests=int(data.get("warmup_requests", 0)))
 
     def matching(self, pattern: str) -> list[EndpointStats]:
         """Endpoints a budget key applies to: the exact name, else every fnmatch match."""

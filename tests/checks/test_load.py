@@ -3,7 +3,7 @@ side by side; injected latency and errors give the verdict the plan's levels say
 run (2 local workers) merges its statistics and reaches the same verdict.
 
 Each case is a real `pytest -m "load and not post_launch"` subprocess with a short profile
-(10 users, 8 s), so the whole module takes about two minutes.
+(10 users, 4 s warm-up, 8 s measured), so the whole module takes about three minutes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ SHORT_PROFILE = """
 profile = "ci"
 users = 10
 duration_s = 8
+warmup_s = 4
 think_time_s = [0.2, 0.6]
 abort_after_s = 4
 """

@@ -7,7 +7,12 @@ import math
 import pytest
 
 from pytest_cutover.loadplan import PlanError, plan, users_at
-from pytest_cutover.loadstats import budget_for, bucket_around, gap_outside, histogram_quantile
+from pytest_cutover.loadstats import (
+    bucket_around,
+    budget_for,
+    gap_outside,
+    histogram_quantile,
+)
 
 
 def test_staged_profile_follows_the_plan_scaled_in_time() -> None:

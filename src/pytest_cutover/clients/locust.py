@@ -87,7 +87,8 @@ class LocustRunner:
         stats_file.unlink(missing_ok=True)
         html = self.workdir / "locust.html"
         child_env = {**os.environ, **env, "CUTOVER_LOAD_STATS": str(stats_file),
-                     "CUTOVER_LOAD_STAGES": plan.stages_json(), "CUTOVER_LOAD_MODEL": plan.model_json()}
+                     "CUTOVER_LOAD_STAGES": plan.stages_json(), "CUTOVER_LOAD_MODEL": plan.model_json(),
+                     "CUTOVER_LOAD_WARMUP_S": str(plan.warmup_s)}
         base = [self.python, "-m", "locust", "-f", str(self.locustfile), "--headless",
                 "-H", base_url, "--only-summary", "--loglevel", "WARNING"]
         main = [*base, "--html", str(html)]

@@ -42,7 +42,7 @@ class Memory:
 
 class ServerView:
     def __init__(self, prom: PromClient, job: str, start: float, end: float) -> None:
-        self.prom, self.start, self.end = prom, start, end
+        self.prom, self.job, self.start, self.end = prom, job, start, end
         self.app = f'job="{job}"'
         self.http = f'{self.app},path!="/metrics"'  # the scrapes themselves are not traffic
 
