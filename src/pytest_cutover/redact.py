@@ -22,8 +22,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"[^\"'\r\n]+", re.I), r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>\b(?:authorization|cookie|set-cookie|x-csrf-token)\s*[:=]\s*)[^\r\n]+", re.I),
      r"\g<pre>" + MASK),
-    (re.compile(r"(?P<pre>[\"']?(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
-                r"[\"']?\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
+    # "token": "v" / 'secret': 'v' / token=v (a quoted key, or `=`): prose like "no token: POST …"
+    # is left alone; password-like keys are masked after a bare colon too (YAML, log lines)
+    (re.compile(r"(?P<pre>[\"'](?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
+                r"[\"']\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
+    (re.compile(r"(?P<pre>\b(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
+                r"\s*=\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
+    (re.compile(r"(?P<pre>\b(?:password|passwd|api[_-]?key)\s*:\s*[\"']?)[^\"'\s,}&]+", re.I),
+     r"\g<pre>" + MASK),
 ]
 
 

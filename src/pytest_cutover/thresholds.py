@@ -135,6 +135,8 @@ DEFAULTS: dict[str, Threshold] = {
     "health_latency_ms": Threshold(warn=500, crit=1000, unit="ms"),
     "page_latency_ms": Threshold(warn=1000, crit=2000, unit="ms"),
     "api_latency_ms": Threshold(warn=500, crit=1000, unit="ms"),
+    # one authenticated API read right after a deploy: stricter than the load-time API budget
+    "smoke_api_latency_ms": Threshold(warn=300, crit=600, unit="ms"),
     "cert_days_left": Threshold(warn=30, crit=7, unit="days", higher_is_worse=False),
     "hsts_max_age_s": Threshold(warn=31536000, crit=15552000, unit="s", higher_is_worse=False),
     "backup_age_hours": Threshold(warn=24, crit=48, unit="h"),

@@ -64,3 +64,9 @@ def test_secrets_can_be_added_later() -> None:
 
 def test_empty_text_stays_empty() -> None:
     assert Redactor(["abcd"])("") == ""
+
+
+@pytest.mark.parametrize("prose", ["no token: POST /api/auth/jwt/me answered 200",
+                                   "the secret: rotation is overdue"])
+def test_prose_about_tokens_and_secrets_is_kept(prose: str) -> None:
+    assert Redactor()(prose) == prose
