@@ -59,7 +59,7 @@ def test_each_name_resolves_as_expected_on_every_resolver(answers):
 
 
 def test_all_resolvers_agree(answers):
-    table, found = answers
+    _, found = answers
     split = {f"{name} {rtype}": {a.resolver: a.error or ", ".join(a.records) for a in group}
              for (name, rtype), group in found.items()
              if len({a.error or tuple(r.lower().rstrip(".") for r in a.records) for a in group}) > 1}

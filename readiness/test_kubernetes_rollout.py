@@ -92,7 +92,7 @@ def test_pods_of_the_new_revision_have_not_restarted(current_pods):
 def test_recent_pod_logs_show_no_error_patterns(current_pods, kube, kubernetes, kube_answers,
                                                 evidence):
     _, pods = current_pods
-    patterns = [re.compile(p, re.M) for p in kubernetes.get("log_error_patterns")
+    patterns = [re.compile(p, re.MULTILINE) for p in kubernetes.get("log_error_patterns")
                 or DEFAULT_ERROR_PATTERNS]
     tail = int(kubernetes.get("log_tail_lines", DEFAULT_TAIL_LINES))
     since = kubernetes.get("log_since_s")

@@ -31,7 +31,7 @@ def _ask(call, *args):
 
 @pytest.fixture
 def loaded_rules(prometheus, evidence):
-    table, client = prometheus
+    _, client = prometheus
     found = _ask(prom.rules, client)
     evidence("Prometheus rules", [{"name": r.name, "type": r.kind, "health": r.health,
                                    "query": r.query} for r in found], "json")

@@ -11,7 +11,12 @@ import pytest
 
 from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.db import (
-    DEFAULT_MIGRATION_QUERY, Database, DbUnavailable, parse_size, to_bytes)
+    DEFAULT_MIGRATION_QUERY,
+    Database,
+    DbUnavailable,
+    parse_size,
+    to_bytes,
+)
 from pytest_cutover.fixtures import secret_or_unverified
 from pytest_cutover.thresholds import Threshold
 
@@ -40,7 +45,7 @@ def db(database_table, target, probe_timeout_s):
 
 
 def test_database_accepts_connections(db, evidence):
-    name, size = db.database_size()
+    name, _ = db.database_size()
     evidence("database", {"database": name, "server_version": db.server_version()}, "json")
     assert db.value("SELECT 1") == 1, f"SELECT 1 on {name!r} did not return 1"
 
@@ -91,7 +96,7 @@ def test_connection_uses_tls_when_required(db, database_table):
     if not database_table.get("require_tls"):
         not_applicable("database.require_tls is not set: TLS to the database is not required "
                        "for this environment")
-    in_use, version = db.ssl_in_use()
+    in_use, _ = db.ssl_in_use()
     assert in_use, ("the application's database connection is not encrypted (expected TLS, "
                     "database.require_tls = true); add sslmode=require to the DSN and enable ssl")
 

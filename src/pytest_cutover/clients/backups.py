@@ -68,7 +68,7 @@ def from_directory(directory: str, pattern: str = "*") -> list[Archive]:
 def from_command(command: str, timeout_s: float = LIST_TIMEOUT_S) -> list[Archive]:
     try:
         done = subprocess.run(shlex.split(command), capture_output=True, text=True,
-                              timeout=timeout_s, stdin=subprocess.DEVNULL)
+                              timeout=timeout_s, stdin=subprocess.DEVNULL, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ListingError(f"backup list command failed: {exc}") from None
     if done.returncode != 0:
@@ -87,7 +87,7 @@ def from_command(command: str, timeout_s: float = LIST_TIMEOUT_S) -> list[Archiv
 def _when(value: object) -> dt.datetime:
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, dt.UTC)
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    parsed = dt.datetime.fromisoformat(str(value))  # Python >= 3.11 reads a trailing Z
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -125,7 +125,7 @@ def _custom_readable(path: Path, pg_restore: str | None, timeout_s: float) -> st
         return "pg_restore is not installed (apt-get install -y postgresql-client)"
     try:
         done = subprocess.run([pg_restore, "--list", str(path)], capture_output=True, text=True,
-                              timeout=timeout_s, stdin=subprocess.DEVNULL)
+                              timeout=timeout_s, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         return f"pg_restore --list did not finish within {timeout_s:.0f} s"
     if done.returncode != 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 DEFAULT_MIGRATION_QUERY = (
     "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY created_at DESC, id DESC LIMIT 1")
@@ -55,7 +55,7 @@ class Database:
         self.timeout_s = timeout_s
         self._conn: Any = None
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         import psycopg
 
         statement_ms = int(self.timeout_s * 1000)

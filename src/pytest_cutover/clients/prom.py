@@ -84,7 +84,7 @@ def query(client: HttpClient, expr: str) -> list[dict[str, Any]]:
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
 _RANGE = re.compile(r"\[[^\]]*\]")
-_GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)", re.I)
+_GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)", re.IGNORECASE)
 _IDENT = re.compile(r"(?<![\w:.])[A-Za-z_:][\w:]*")
 _NAME_MATCHER = re.compile(r"__name__\s*=\s*\"([^\"]+)\"")
 _KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
@@ -138,7 +138,7 @@ INTEGRATION_KEYS = ("email_configs", "pagerduty_configs", "slack_configs", "webh
 
 def alertmanager_config(client: HttpClient) -> dict[str, Any]:
     """The running configuration (GET /api/v2/status, `config.original`, parsed)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML (a kubernetes dependency) ships no stubs
 
     result = client.get("/api/v2/status")
     body = result.json()
