@@ -68,10 +68,22 @@ def secret_or_unverified(target: Environment, var_name: str) -> str:
         unverified(str(exc))
 
 
+@pytest.fixture(scope="session")
+def http_pool() -> Iterator[Any]:
+    """One connection pool for the run, so checks reuse kept-alive connections (cookies are not
+    shared: each check's client has its own session)."""
+    import requests.adapters
+
+    pool = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=8)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def http(request: pytest.FixtureRequest, target: Environment) -> Iterator[HttpClient]:
+def http(request: pytest.FixtureRequest, target: Environment, http_pool: Any) -> Iterator[HttpClient]:
     """An HTTP client bound to the target's base URL and CA bundle; its exchanges become evidence."""
-    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s,
+                        pool=http_pool)
     request.node.stash.setdefault(clients_key, []).append(client)
     yield client
     client.close()

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
 
 
@@ -67,12 +68,17 @@ class HttpResult:
 
 class HttpClient:
     def __init__(self, base_url: str, *, ca_bundle: str | None = None, timeout_s: float = 10.0,
-                 user_agent: str = "pytest-cutover") -> None:
+                 user_agent: str = "pytest-cutover",
+                 pool: requests.adapters.HTTPAdapter | None = None) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.verify: str | bool = ca_bundle or True
         self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self.session = requests.Session()  # its own cookies: checks never share a login by accident
         self.session.headers["User-Agent"] = user_agent
+        self._owns_pool = pool is None
+        if pool is not None:  # a shared connection pool: kept-alive TLS connections across checks
+            self.session.mount("https://", pool)
+            self.session.mount("http://", pool)
         self.history: list[HttpResult] = []
 
     def url(self, path: str) -> str:
@@ -108,7 +114,8 @@ class HttpClient:
         return self.request("POST", path, **kwargs)
 
     def close(self) -> None:
-        self.session.close()
+        if self._owns_pool:
+            self.session.close()
 
 
 class _quiet_insecure:
