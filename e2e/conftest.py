@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.flowkit import Flow, Tracing
-from e2e.testdata import SuiteData
+from pytest_cutover.clients.testdata import SuiteData
 from pytest_cutover import not_applicable, outcomes, unverified
 from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
 from pytest_cutover.fixtures import secret_or_unverified

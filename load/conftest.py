@@ -7,6 +7,7 @@ sampling the HPA while it runs; `server_view` is Prometheus' account of the same
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
+from pytest_cutover.clients.testdata import SuiteData
 from pytest_cutover.loadplan import (
     DEFAULT_BUDGETS,
     FALLBACK_THRESHOLDS,
@@ -41,6 +43,8 @@ class LoadSession:
     end: float  # epoch seconds, when Locust had exited
     hpa_samples: list[dict[str, Any]] = field(default_factory=list)
     hpa_problem: str = ""
+    orders: SuiteData | None = None  # the orders the load created, removed after the run
+    cleanup_problem: str = ""
 
 
 def component_or_skip(target: Environment, name: str) -> dict[str, Any]:
@@ -124,12 +128,29 @@ def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pyt
     env["CUTOVER_LOAD_ABORT"] = (
         f'{{"error_rate_pct": {error.crit}, "p95_ms": {p95.crit}, '
         f'"after_s": {load_plan.abort_after_s}, "min_requests": {load_plan.abort_min_requests}}}')
+    prefix = f"cutover-load-{secrets.token_hex(3)}"
+    env["CUTOVER_LOAD_ORDER_PREFIX"] = prefix
     runner = LocustRunner(LOCUSTFILE, tmp_path_factory.mktemp("locust"))
     start = time.time() - 1.0
     session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
     session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
     session.end = time.time()
+    _remove_orders(target, session, prefix)
     return session
+
+
+def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> None:
+    """Delete the orders this run created (by their patient-name prefix) through the database."""
+    try:
+        dsn = target.secret(target.component("database")["dsn_env"])
+    except (Unavailable, KeyError) as exc:
+        session.cleanup_problem = f"the orders the load created ({prefix}*) cannot be removed: {exc}"
+        return
+    session.orders = SuiteData(prefix, dsn, [{"table": "orders", "column": "patient_name"}])
+    try:
+        session.orders.remove()
+    except Exception as exc:  # noqa: BLE001 - reported by the hygiene check, never swallowed
+        session.cleanup_problem = f"removing the orders {prefix}* failed: {type(exc).__name__}: {exc}"
 
 
 @pytest.fixture

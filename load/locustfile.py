@@ -37,7 +37,8 @@ ABORT: dict[str, float] = json.loads(os.environ.get("CUTOVER_LOAD_ABORT") or "{}
 CA_BUNDLE = os.environ.get("CUTOVER_LOAD_CA_BUNDLE") or None
 WARMUP_S = float(os.environ.get("CUTOVER_LOAD_WARMUP_S") or 0)
 STATS_FILE = os.environ.get("CUTOVER_LOAD_STATS")
-ORDER_PREFIX = "cutover-load"  # orders the load creates are recognisable by this patient name
+# Orders the load creates carry this run-specific patient-name prefix; the gate deletes them after.
+ORDER_PREFIX = os.environ.get("CUTOVER_LOAD_ORDER_PREFIX") or "cutover-load"
 ABORT_WINDOW_S = 10
 # Once-per-user sign-in requests: kept out of the judged total (in a short run they would be ~10 %
 # of all requests instead of a fraction of a per mille); they have their own budget.

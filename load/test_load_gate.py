@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from pytest_cutover import unverified
 from pytest_cutover.clients.locust import LoadRun
 from pytest_cutover.loadstats import budget_for
 from pytest_cutover.thresholds import Threshold
@@ -100,3 +102,13 @@ def test_load_generator_is_not_saturated(load_run: LoadRun, measure: Callable[..
     assert busiest is not None, "no load generator process was recorded"
     measure("generator_cpu_pct", busiest.cpu_pct, load_threshold("generator_cpu_pct"),
             subject=f"Locust process {busiest.role}")
+
+
+@pytest.mark.checklist("app.load-test")
+def test_load_left_no_orders_behind(load_session: Any) -> None:
+    if load_session.cleanup_problem:
+        unverified(load_session.cleanup_problem)
+    assert load_session.orders is not None
+    left = load_session.orders.left_over()
+    assert not left, (f"{left.get('orders', 0)} order(s) created by the load "
+                      f"({load_session.orders.prefix}*) are still in the database (expected none)")

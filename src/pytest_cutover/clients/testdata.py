@@ -1,13 +1,14 @@
-"""Data the flows create: every name starts with a run-specific prefix, and all of it is deleted
-at the end of the run (through the database, `e2e.cleanup = "database"`), then counted again."""
+"""Data the suite creates (e2e flows, load test orders): every name starts with a run-specific
+prefix, and all of it is deleted at the end of the run through the database, then counted again.
+
+psycopg is imported when data is actually removed, so collecting the suite stays fast."""
 
 from __future__ import annotations
 
 import secrets
 from collections import Counter
 
-import psycopg
-from psycopg import sql
+from typing import Any
 
 CONNECT_TIMEOUT_S = 5
 
@@ -22,12 +23,17 @@ class SuiteData:
         self.created[kind] += 1
         return f"{self.prefix} {kind} {secrets.token_hex(2)}"
 
-    def _where(self, column: str) -> sql.Composed:
+    def _where(self, column: str) -> Any:
+        from psycopg import sql
+
         return sql.SQL("left({}, {}) = {}").format(
             sql.Identifier(column), sql.Literal(len(self.prefix)), sql.Literal(self.prefix))
 
     def remove(self) -> dict[str, int]:
         """Delete every row carrying the prefix, in the configured table order; rows per table."""
+        import psycopg
+        from psycopg import sql
+
         assert self.dsn is not None
         deleted: dict[str, int] = {}
         with psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_S) as conn:
@@ -39,6 +45,9 @@ class SuiteData:
 
     def left_over(self) -> dict[str, int]:
         """Rows still carrying the prefix, per table (only tables that have some)."""
+        import psycopg
+        from psycopg import sql
+
         assert self.dsn is not None
         found: dict[str, int] = {}
         with psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_S) as conn:
