@@ -51,7 +51,8 @@ def _node_ca_file(ca_bundle: str) -> str:
     parts = [Path(p).read_text() for p in (os.environ.get("NODE_EXTRA_CA_CERTS"), ca_bundle)
              if p and Path(p).is_file()]
     text = "\n".join(parts)
-    path = Path(tempfile.gettempdir()) / f"cutover-node-ca-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pem"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"cutover-node-ca-{digest}.pem"
     if not path.exists():
         path.write_text(text)
     return str(path)

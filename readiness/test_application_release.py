@@ -59,6 +59,7 @@ def test_staging_migration_head_is_the_release_head(target, staging, evidence):
                 "migration_query") else db.migration_head()
     except DbUnavailable as exc:
         unverified(f"staging's database ({staging.name}) could not be asked: {exc}")
-    evidence("staging migration head", {"environment": staging.name, "head": head, "expected": expected}, "json")
+    evidence("staging migration head", {"environment": staging.name, "head": head, "expected": expected},
+             "json")
     assert head == expected, (f"staging ({staging.name}) migration head is {head!r} "
                               f"(expected the release head {expected!r})")

@@ -14,7 +14,8 @@ from pytest_cutover.thresholds import Threshold
 def audit(require, http, settings):
     location = require("security").get("audit_report")
     if not location:
-        unverified("security.audit_report (the release's npm audit / pip-audit / Trivy JSON) is not configured")
+        unverified("security.audit_report (the release's npm audit / pip-audit / Trivy JSON) "
+                   "is not configured")
     document = fetch(location, http, settings.path.parent)
     if not document.found:
         pytest.fail(f"dependency-audit report {location!r} not found: {document.problem}", pytrace=False)

@@ -31,7 +31,8 @@ def test_latest_readiness_run_had_every_blocking_check_green(ledger, target, mea
     problems = record.blocking_problems(ignore_items=("gate.", "t24.readiness-check"))
     evidence("latest readiness run", record.to_dict(), "json")
     assert not problems, (f"the latest readiness run ({record.describe()}) has {len(problems)} blocking "
-                          f"check(s) not green: " + ", ".join(f"{c.nodeid} {c.outcome}" for c in problems[:8]))
+                          f"check(s) not green: "
+                          + ", ".join(f"{c.nodeid} {c.outcome}" for c in problems[:8]))
     measure("readiness_run_age", record.age(dt.datetime.now(dt.UTC)).total_seconds() / 3600,
             target.threshold("readiness_age_hours", READINESS_AGE), subject=record.describe())
 
@@ -72,7 +73,8 @@ def test_staging_has_no_critical_alert_firing(http, staging, evidence):
         unverified(f"Alertmanager of staging could not be asked: {result.describe()}")
     names = [str((a.get("labels") or {}).get("alertname", "?")) for a in alerts]
     evidence("critical alerts firing", names, "json")
-    assert not alerts, f"{len(alerts)} critical alert(s) firing on staging (expected none): {', '.join(names)}"
+    assert not alerts, (
+        f"{len(alerts)} critical alert(s) firing on staging (expected none): {', '.join(names)}")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -90,5 +92,6 @@ def test_external_dependency_answers_in_time(http, target, dependency, measure):
     assert result.status == expected, (
         f"external dependency {dependency['name']!r} answered {result.status} (expected {expected}); "
         f"{result.describe()}")
-    threshold = EXTERNAL_LATENCY.with_overrides(dependency["latency"]) if dependency.get("latency") else EXTERNAL_LATENCY
+    threshold = (EXTERNAL_LATENCY.with_overrides(dependency["latency"]) if dependency.get("latency")
+                 else EXTERNAL_LATENCY)
     measure("external_latency_ms", result.elapsed_ms, threshold, subject=dependency["name"])

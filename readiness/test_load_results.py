@@ -15,7 +15,8 @@ LOAD_AGE = Threshold(warn=3, crit=7, unit="days")
 
 @pytest.mark.checklist("app.load-test", "app.performance-benchmarks")
 def test_latest_load_verdict_is_go(target, request, ledger, measure, evidence):
-    where = (target.data.get("ledger") or {}).get("load_environment") or request.getfixturevalue("staging").name
+    where = ((target.data.get("ledger") or {}).get("load_environment")
+             or request.getfixturevalue("staging").name)
     record = ledger.latest(where, "load")
     if record is None:
         unverified(f"the ledger {str(ledger.path)!r} holds no load run of {where!r}: run "

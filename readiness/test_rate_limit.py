@@ -35,7 +35,7 @@ def burst(target):
     rule = {**DEFAULTS, **((target.data.get("security") or {}).get("rate_limit") or {})}
     client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
     sent, throttled, last = 0, None, None
-    for sent in range(1, int(rule["max_requests"]) + 1):
+    for sent in range(1, int(rule["max_requests"]) + 1):  # noqa: B007 - the count is read after the loop
         last = client.request(rule["method"], rule["path"])
         if last.status is None:
             unverified(f"the rate-limit probe could not reach the target: {last.describe()}")

@@ -14,7 +14,7 @@ from pytest_cutover import secret_scan, unverified
 from pytest_cutover.clients.k8s import KubeUnavailable
 from pytest_cutover.stash import settings_key
 
-DEFAULT_SECRET = "ils-secrets"
+DEFAULT_SECRET = "ils-secrets"  # noqa: S105 - the Kubernetes Secret's name, not a secret
 # ILS: the app refuses to start without these; the session/JWT/CSRF secrets need >= 32 characters.
 DEFAULT_SECRET_KEYS = ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "JWT_SECRET", "CSRF_SECRET"]
 DEFAULT_MIN_LENGTH = {"SESSION_SECRET": 32, "JWT_SECRET": 32, "CSRF_SECRET": 32}

@@ -25,7 +25,6 @@ from pytest_cutover.clients.k8s_rollout import Rollouts
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.settings import Environment
 
-
 DEFAULTS: dict[str, Any] = {
     "undo_with": "api",
     "rollout_timeout_s": None,  # kubernetes.rollout_timeout_s, else 600

@@ -198,7 +198,8 @@ def test_smoke_checks_pass_against_the_previous_release(drill, evidence):
 @pytest.mark.checklist("rollback.error-rate-drops")
 def test_error_rate_after_the_undo_is_within_threshold(drill, measure):
     assert drill.error_rate_pct is not None, f"error rate not sampled: {_not_reached(drill)}"
-    measure("error_rate_pct", drill.error_rate_pct, subject=f"release {drill.expected_previous} after the undo")
+    measure("error_rate_pct", drill.error_rate_pct,
+            subject=f"release {drill.expected_previous} after the undo")
 
 
 @pytest.mark.checklist("rollback.within-30-min")
@@ -219,6 +220,6 @@ def test_roll_forward_serves_the_original_release_again(drill):
 
 @pytest.mark.checklist("t24.rollback-on-staging")
 def test_recovery_completes_within_the_time_budget(drill, measure):
-    assert drill.recovery_seconds is not None, (
-        f"the roll forward never completed: {drill.forward_error or (drill.rolled_forward.message if drill.rolled_forward else 'not started')}")
+    reason = drill.forward_error or (drill.rolled_forward.message if drill.rolled_forward else "not started")
+    assert drill.recovery_seconds is not None, f"the roll forward never completed: {reason}"
     measure("rollback_seconds", drill.recovery_seconds, subject="roll forward until the release serves again")

@@ -14,8 +14,7 @@ import pytest
 from pytest_cutover import not_applicable, pending, unverified
 from pytest_cutover.clients.http import HttpClient
 from pytest_cutover.settings import Environment, Settings, Unavailable
-from pytest_cutover.stash import (
-    clients_key, evidence_key, governance_key, measurements_key, settings_key)
+from pytest_cutover.stash import clients_key, evidence_key, governance_key, measurements_key, settings_key
 from pytest_cutover.thresholds import Level, Measurement, Threshold
 
 Measure = Callable[..., Measurement]

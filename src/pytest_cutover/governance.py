@@ -132,7 +132,7 @@ def load(path: Path) -> tuple[Governance, list[str]]:
             continue
         try:
             when = _as_datetime(entry["when"])
-            assert when is not None
+            assert when is not None  # noqa: S101 - narrows for mypy; "when" is required
             signoffs.append(SignOff(entry["item"], entry["who"], entry["role"], when,
                                     entry["evidence"], _as_datetime(entry.get("expires"))))
         except ValueError as exc:
@@ -143,7 +143,7 @@ def load(path: Path) -> tuple[Governance, list[str]]:
             continue
         try:
             expires = _as_datetime(entry["expires"])
-            assert expires is not None
+            assert expires is not None  # noqa: S101 - narrows for mypy; "expires" is required
             waivers.append(Waiver(entry["check"], entry["justification"], entry["approver"], expires))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")

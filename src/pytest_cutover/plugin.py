@@ -18,8 +18,17 @@ from pytest_cutover import checklist, governance, outcomes
 from pytest_cutover.redact import Redactor
 from pytest_cutover.settings import ConfigError, choose, load
 from pytest_cutover.stash import (
-    clients_key, evidence_key, evidence_store_key, governance_key, measurements_key, redactor_key, results_key,
-    settings_key, started_key, verdict_key)
+    clients_key,
+    evidence_key,
+    evidence_store_key,
+    governance_key,
+    measurements_key,
+    redactor_key,
+    results_key,
+    settings_key,
+    started_key,
+    verdict_key,
+)
 from pytest_cutover.verdict import CheckResult, decide
 
 pytest_plugins = ["pytest_cutover.fixtures"]
@@ -44,7 +53,8 @@ MARKERS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cutover", "production cutover verification")
     group.addoption("--cutover-env", help="environment to verify (also $CUTOVER_ENV, ini cutover_env)")
-    group.addoption("--cutover-config", help="path of cutover.toml (also $CUTOVER_CONFIG, ini cutover_config)")
+    group.addoption("--cutover-config",
+                    help="path of cutover.toml (also $CUTOVER_CONFIG, ini cutover_config)")
     group.addoption("--cutover-allow-destructive", metavar="ENV", default=None,
                     help="allow destructive checks against ENV of kind production (name it exactly)")
     group.addoption("--cutover-snapshot", action="store_true", default=False,
@@ -268,7 +278,7 @@ class _ResultCollector:
         if outcome is None:
             return
         # setup/teardown errors override a pass; a call outcome is recorded as it is
-        if report.when == "call" or outcome != "passed" and result.outcome == "passed":
+        if report.when == "call" or (outcome != "passed" and result.outcome == "passed"):
             result.outcome, result.message = outcome, message
         if info.get("waiver"):
             result.waiver = info["waiver"]
@@ -328,7 +338,7 @@ def compute_verdict(config: pytest.Config) -> Any:
                                                                        "non_blocking"})
         verdict = decide(results, settings.environment.name, markers)
         if config.option.markexpr:
-            verdict.markers = markers + [f"-m {config.option.markexpr}"]
+            verdict.markers = [*markers, f"-m {config.option.markexpr}"]
         config.stash[verdict_key] = verdict
     return config.stash[verdict_key]
 
@@ -340,8 +350,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     tr = terminalreporter
     colour = {"GO": {"green": True}, "NO-GO": {"red": True}, "ROLLBACK": {"red": True}}[verdict.decision]
     tr.section(f"cutover verdict: {verdict.decision}", sep="=", bold=True, **colour)
-    tr.write_line(f"environment {verdict.environment!r}; covers {', '.join(verdict.markers) or 'no markers'}; "
-                  f"exit code {verdict.exit_code}")
+    tr.write_line(f"environment {verdict.environment!r}; "
+                  f"covers {', '.join(verdict.markers) or 'no markers'}; exit code {verdict.exit_code}")
     for title, lines in (("rollback triggers", verdict.rollback_reasons), ("reasons", verdict.reasons),
                          ("warnings", verdict.warnings)):
         if lines:

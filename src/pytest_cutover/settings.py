@@ -255,7 +255,8 @@ def load(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = Non
     path = Path(config.value or "cutover.toml")
     raw = _read_toml(path, "config file", problems)
     if raw is None:
-        raise ConfigError(problems + [
+        raise ConfigError([
+            *problems,
             "point --cutover-config (or CUTOVER_CONFIG) at a cutover.toml; see cutover.toml in "
             "the pytest-cutover repository for an example"])
 

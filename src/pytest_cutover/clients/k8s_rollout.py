@@ -79,7 +79,7 @@ class Rollouts:
                        self.k8s.namespace, {"spec": {"replicas": replicas}}, _content_type=MERGE_PATCH)
 
     def _run_kubectl(self, args: list[str]) -> None:
-        assert self.kubectl is not None
+        assert self.kubectl is not None  # noqa: S101 - narrows for mypy; callers check it
         command = [*self.kubectl, "--namespace", self.k8s.namespace, *args]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=self.k8s.timeout_s * 3,

@@ -67,7 +67,7 @@ def _checksum(db: Database, table: str, cols: list[str], where: str = "",
               params: tuple[Any, ...] = ()) -> tuple[int, str]:
     row = ", ".join(quote(c) for c in cols) or "1"
     count, total = db.rows(
-        f"SELECT count(*), coalesce(sum(('x' || left(md5(ROW({row})::text), 16))::bit(64)"
+        f"SELECT count(*), coalesce(sum(('x' || left(md5(ROW({row})::text), 16))::bit(64)"  # noqa: S608 - identifiers via quote(), values as params
         f"::bigint::numeric), 0)::text FROM {quote(table)} {where}", params)[0]
     return int(count), str(total)
 
@@ -91,7 +91,7 @@ def table_facts(db: Database, table: str, mutable: set[str] = frozenset(),  # ty
     max_id = None
     historical = Historical("none", None)
     if len(key) == 1 and key[0][1] in INTEGER_TYPES:
-        value = db.value(f"SELECT max({quote(key[0][0])}) FROM {quote(table)}")
+        value = db.value(f"SELECT max({quote(key[0][0])}) FROM {quote(table)}")  # noqa: S608 - identifiers via quote()
         max_id = None if value is None else str(value)
         historical = _historical(db, table, present, "id", max_id, key[0][0])
     elif taken_at is not None and (column := next((c for c in created if c in names), None)):
@@ -117,14 +117,16 @@ def historical_again(db: Database, table: str, before: TableFacts) -> Historical
     cols = [c for c in before.columns if c in present]
     if old.kind == "id":
         key = primary_key(db, table)
-        return _historical(db, table, cols, "id", old.bound, key[0][0]) if key else Historical("id", old.bound)
+        if not key:
+            return Historical("id", old.bound)
+        return _historical(db, table, cols, "id", old.bound, key[0][0])
     column, _, bound = old.bound.partition(" <= ")
     return _historical(db, table, cols, "created", bound, column)
 
 
 def orphans(db: Database, relation: Relation) -> int:
     return int(db.value(
-        f"SELECT count(*) FROM {quote(relation.child)} c WHERE c.{quote(relation.column)} IS NOT NULL "
+        f"SELECT count(*) FROM {quote(relation.child)} c WHERE c.{quote(relation.column)} IS NOT NULL "  # noqa: S608 - identifiers via quote()
         f"AND NOT EXISTS (SELECT 1 FROM {quote(relation.parent)} p "
         f"WHERE p.{quote(relation.key)} = c.{quote(relation.column)})"))
 

@@ -166,7 +166,7 @@ def _piped(path: Path, kind: str, psql: list[str], env: dict[str, str], timeout_
     with (subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as source,
           subprocess.Popen(psql, stdin=source.stdout, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, env=env, text=True) as sink):
-        assert source.stdout is not None
+        assert source.stdout is not None  # noqa: S101 - narrows for mypy; stdout=PIPE
         source.stdout.close()  # psql holds the read end; gzip gets SIGPIPE if psql stops
         try:
             _, psql_err = sink.communicate(timeout=timeout_s)

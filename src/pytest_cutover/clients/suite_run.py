@@ -32,7 +32,8 @@ class SuiteRun:
 
     def describe(self) -> str:
         if self.exit_code is None:
-            return f"did not finish within the deadline ({self.seconds:.0f} s); last output: {self.output_tail[-300:]!r}"
+            return (f"did not finish within the deadline ({self.seconds:.0f} s); "
+                    f"last output: {self.output_tail[-300:]!r}")
         counts = ", ".join(f"{n} {o}" for o, n in sorted(self.counts.items())) or "no checks"
         first = f"; first reason: {self.reasons[0]}" if self.reasons else ""
         return f"verdict {self.decision} (exit {self.exit_code}; {counts}) in {self.seconds:.1f} s{first}"

@@ -130,7 +130,8 @@ class HtmlReport:
             return "<h2>Thresholds</h2><p>No measurements in this run.</p>"
         head = ("<tr><th>check</th><th>measurement</th><th>subject</th><th>value</th><th>warning</th>"
                 "<th>critical</th><th>rollback</th><th>level</th></tr>")
-        return f"<h2>Thresholds and measured values</h2><table id='cutover-thresholds'>{head}{''.join(rows)}</table>"
+        return ("<h2>Thresholds and measured values</h2>"
+                f"<table id='cutover-thresholds'>{head}{''.join(rows)}</table>")
 
     def _governance(self) -> str:
         gov = self.config.stash[governance_key]
@@ -174,8 +175,9 @@ class HtmlReport:
         for phase, label in checklist.PHASES.items():
             if phase not in by_phase:
                 continue
-            out.append(f"<details open><summary><b>{escape(label)}</b> ({len(by_phase[phase])} items)</summary>"
-                       "<table class='cutover-matrix'><tr><th>id</th><th>item</th><th>status</th><th>checks</th></tr>")
+            out.append(f"<details open><summary><b>{escape(label)}</b> ({len(by_phase[phase])} items)"
+                       "</summary><table class='cutover-matrix'>"
+                       "<tr><th>id</th><th>item</th><th>status</th><th>checks</th></tr>")
             for row in by_phase[phase]:
                 checks = "<br>".join(f"{escape(n.split('::')[-1])}: {escape(o)}" for n, o in row.checks[:6])
                 planned = (f" (planned: {escape(row.item.planned)})"
