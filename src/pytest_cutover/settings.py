@@ -209,7 +209,7 @@ class Settings:
     @property
     def signoffs_path(self) -> Path:
         """The environment's own sign-off file if it names one, else the shared one."""
-        chosen = self.environment.data.get("signoffs") or self.raw.get("cutover", {}).get(
+        chosen: str = self.environment.data.get("signoffs") or self.raw.get("cutover", {}).get(
             "signoffs", "signoffs.toml")
         return self.path.parent / chosen
 

@@ -12,7 +12,7 @@ not evaluate it, and the report says so rather than implying it is fine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -86,7 +86,7 @@ def _marked(trigger: Trigger, results: Iterable[Result]) -> None:
             trigger.details.append(f"{r.nodeid} passed")
 
 
-def evaluate(results: list[Result]) -> list[Trigger]:
+def evaluate(results: Sequence[Result]) -> list[Trigger]:
     triggers = []
     for name, rule in RULES.items():
         trigger = Trigger(name, rule)

@@ -78,7 +78,7 @@ class Database:
 
         try:
             with self._conn.cursor() as cur:
-                cur.execute(sql.encode(), params)  # type: ignore[arg-type]
+                cur.execute(sql.encode(), params)
                 return list(cur.fetchall()) if cur.description else []
         except psycopg.Error as exc:
             raise DbUnavailable(_first_line(exc)) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -132,9 +133,10 @@ class _quiet_insecure:
             self._ctx.__enter__()
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if self.active:
-            self._ctx.__exit__(*exc)
+            self._ctx.__exit__(exc_type, exc, tb)
 
 
 def _short_error(exc: Exception) -> str:
