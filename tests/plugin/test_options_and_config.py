@@ -46,13 +46,14 @@ def test_cutover_markers_pass_strict_markers_and_typos_do_not(project: Project) 
     ("rollback", "rollback_drill"),
 ])
 def test_folder_gives_its_marker(project: Project, folder: str, marker: str) -> None:
+    # module names unique in this process: tests/checks already imports test_e2e, test_load …
     for f in ("readiness", "smoke", "e2e", "load", "rollback"):
-        project.tests(f, **{f"test_{f}": f"def test_in_{f}():\n    pass\n"})
+        project.tests(f, **{f"test_probe_{f}": f"def test_in_{f}():\n    pass\n"})
     result = project.run("-m", marker)
     assert result.ret == 0
     result.assert_outcomes(passed=1, deselected=4)
     check = project.verdict()["checks"][0]
-    assert check["nodeid"] == f"{folder}/test_{folder}.py::test_in_{folder}"
+    assert check["nodeid"] == f"{folder}/test_probe_{folder}.py::test_in_{folder}"
     assert check["markers"] == [marker]
     assert f"-m {marker}" in project.verdict()["markers"]
 
