@@ -236,7 +236,7 @@
     }
     const users = $("#user-rows");
     if (users) {
-      const { status, data } = await load("/api/admin/users");
+      const { status, data } = await load(users.dataset.usersPath);
       if (status !== 200) return toast(`Could not load the users: ${errorText(status, data)}`);
       for (const u of data.users) {
         addRow(users, `row-user-${u.id}`, [u.email, `${u.firstName} ${u.lastName}`, u.role,

@@ -18,6 +18,7 @@ class Wiring:
     patient_name_field: str = "name"
     lens_type_field: str = "lensType"
     chart_renderer: str = "bars"
+    users_path: str = "/api/admin/users"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,6 +31,7 @@ def wiring(faults: FaultState) -> Wiring:
         patient_name_field="fullName" if "ui_patient_save_fails" in active else "name",
         lens_type_field="lens_type" if "ui_order_submit_fails" in active else "lensType",
         chart_renderer="bars-v2" if "ui_js_error" in active else "bars",
+        users_path="/api/admin/user-list" if "ui_admin_users_broken" in active else Wiring.users_path,
     )
 
 
