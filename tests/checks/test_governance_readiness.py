@@ -135,6 +135,8 @@ RUNTIME_FAULTS = {
     "rate_limit_off": "test_burst_is_throttled_with_retry_headers",
     "accepts_bad_password": "test_default_credentials_are_refused[default-1]",
     "auth_open": "test_admin_endpoint_refuses_anonymous_callers[/api/admin/users]",
+    "admin_role_bypass": "test_admin_endpoint_refuses_non_admin_users[/api/admin/users]",
+    "debug_path_exposed": "test_debug_path_is_not_exposed[/api/debug]",
     "audit_critical": "test_dependency_audit_has_no_critical_findings",
     "wrong_version": "test_staging_runs_the_release_build",
     "junit_failures": "test_integration_tests_passed_in_full",
@@ -177,6 +179,17 @@ def test_faults_give_no_go_naming_the_checks_and_the_missing_headers(faulty):
     reasons = " ".join(faulty.verdict["reasons"])
     assert "test_dependency_audit_has_no_critical_findings failed" in reasons
     assert "missing headers: Content-Security-Policy" in (faulty.reports / "go-no-go.html").read_text()
+
+
+@pytest.mark.slow
+def test_throttled_client_that_stays_blocked_fails_the_recovery_check(ilsref, healthy):
+    """rate_limit_stuck cannot share the batch (rate_limit_off there turns the limiter off)."""
+    with ilsref.fault("rate_limit_stuck"):
+        run = readiness(ilsref, "rate-limit-stuck", "readiness/test_rate_limit.py")
+    assert run.outcome("test_burst_is_throttled_with_retry_headers") == "passed", run.explain()
+    assert run.outcome("test_throttled_client_recovers_after_the_window") == "failed", run.explain()
+    assert run.verdict["decision"] == "NO-GO" and run.returncode == 1, run.explain()
+    assert any("test_throttled_client_recovers_after_the_window" in r for r in run.verdict["reasons"])
 
 
 @pytest.mark.slow

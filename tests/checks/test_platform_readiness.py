@@ -260,6 +260,8 @@ RUNTIME_BATCHES = {
     "expiring": [
         Case("cert_expiring_soon", TLS, "test_certificate_is_far_enough_from_expiry",
              "critical threshold"),
+        Case("tls_legacy_accepted", TLS, "test_versions_below_the_minimum_are_refused",
+             "accepts TLSv1, TLSv1.1"),
     ],
 }
 MONITORING_FAULTS = {"prom_down", "prom_target_down", "prom_missing_rule",

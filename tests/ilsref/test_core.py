@@ -417,6 +417,22 @@ def test_auth_faults(deployment: Deployment) -> None:
         assert c.get("/api/patients", headers={"Authorization": f"Bearer {token}"}).status_code == 500
 
 
+def test_access_control_faults(deployment: Deployment) -> None:
+    with deployment.client() as c:
+        ecp = {"Authorization": f"Bearer {deployment.login(c)['accessToken']}"}  # smoke is an ecp user
+        assert c.get("/api/admin/users", headers=ecp).status_code == 403
+        assert c.get("/api/debug").status_code == 404
+        deployment.set_faults("admin_role_bypass")
+        assert c.get("/api/admin/users", headers=ecp).status_code == 200
+        assert _get(deployment, "/api/admin/users").status_code == 401  # anonymous: still refused
+        deployment.set_faults("debug_path_exposed")
+        for path in ("/api/debug", "/api/debug/env"):
+            answer = c.get(path)
+            assert answer.status_code == 200 and answer.json()["env"]["NODE_ENV"] == "production"
+        password = deployment.app_config["database_url"].split(":")[2].split("@")[0]
+        assert password and password not in c.get("/api/debug").text
+
+
 def test_latency_faults(deployment: Deployment) -> None:
     deployment.set_faults("slow_health")
     started = time.monotonic()
@@ -436,6 +452,37 @@ def _handshake(deployment: Deployment, verify: bool = True) -> dict[str, Any]:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname="localhost") as tls:
             return tls.getpeercert() or {"der": tls.getpeercert(binary_form=True)}
+
+
+def _legacy_handshake(deployment: Deployment, version: ssl.TLSVersion) -> str | None:
+    """The protocol a handshake offering only `version` completes with, or None if refused."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    context.minimum_version = context.maximum_version = version
+    port = deployment.app_config["https_port"]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                return tls.version()
+    except ssl.SSLError:
+        return None
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")  # legacy is the point
+def test_tls_legacy_fault_accepts_tls_1_0_and_1_1(deployment: Deployment) -> None:
+    legacy = (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1)
+    assert [_legacy_handshake(deployment, v) for v in legacy] == [None, None]
+    assert _legacy_handshake(deployment, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    deployment.set_faults("tls_legacy_accepted")
+    assert [_legacy_handshake(deployment, v) for v in legacy] == ["TLSv1", "TLSv1.1"]
+    assert _handshake(deployment)["subjectAltName"]  # modern clients still verify the valid leaf
+    deployment.set_faults("tls_legacy_accepted", "cert_wrong_host")  # orthogonal to the cert faults
+    assert _legacy_handshake(deployment, ssl.TLSVersion.TLSv1) == "TLSv1"
+    with pytest.raises(ssl.SSLCertVerificationError, match="[Hh]ostname"):
+        _handshake(deployment)
+    deployment.set_faults()
+    assert _legacy_handshake(deployment, ssl.TLSVersion.TLSv1) is None
 
 
 def test_tls_faults_switch_the_certificate(deployment: Deployment) -> None:
@@ -469,6 +516,18 @@ def test_rate_limit(deployment: Deployment) -> None:
         assert set(limited.json()) == {"error", "retryAfter"}
         assert c.get("/api/health").status_code == 200  # health is exempt
         deployment.set_faults("rate_limit_off")
+        assert c.get("/api/auth/jwt/me").status_code == 401
+
+
+def test_rate_limit_stuck_keeps_a_throttled_client_blocked_past_retry_after(deployment: Deployment
+                                                                            ) -> None:
+    deployment.set_faults("rate_limit_stuck")
+    with deployment.client() as c:
+        codes = [c.get("/api/auth/jwt/me") for _ in range(110)]
+        limited = next(r for r in codes if r.status_code == 429)
+        time.sleep(int(limited.headers["retry-after"]) + 1.0)
+        assert c.get("/api/auth/jwt/me").status_code == 429  # a healthy limiter lets it through
+        deployment.set_faults()
         assert c.get("/api/auth/jwt/me").status_code == 401
 
 

@@ -80,7 +80,8 @@ async def current_user(request: Request, roles: frozenset[str] | None = None) ->
             user = await _anonymous_admin(state)
         else:
             raise ApiError(401, "NO_TOKEN", "Authentication required")
-    if roles is not None and user["role"] not in roles and user["role"] != "platform_admin":
+    bypassed = roles == ADMIN_ROLES and state.fault("admin_role_bypass")  # the admin check dropped
+    if roles is not None and user["role"] not in roles and user["role"] != "platform_admin" and not bypassed:
         raise ApiError(403, "FORBIDDEN", "Insufficient permissions")
     return user
 

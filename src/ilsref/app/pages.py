@@ -6,6 +6,8 @@ that is not an API path gets the SPA shell (200), as ILS's React router would.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +18,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ilsref.app.errors import route_not_found
+from ilsref.app.responses import ApiJSONResponse
 from ilsref.app.state import AppState
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+DEBUG_PATHS = ("/api/debug", "/api/debug/env")  # answered only under `debug_path_exposed`
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,24 @@ async def favicon(request: Request) -> Response:
 
 async def api_not_found(request: Request) -> Response:
     state: AppState = request.app.state.ils
+    if state.fault("debug_path_exposed") and request.url.path in DEBUG_PATHS:
+        return ApiJSONResponse({"env": debug_environment(state), "pid": os.getpid(),
+                                "uptime": state.uptime()})
     if state.fault("unknown_api_200"):
         return render(request, "spa.html", "Integrated Lens System")
     return route_not_found(request.method, request.url.path)
+
+
+def debug_environment(state: AppState) -> dict[str, str]:
+    """What `debug_path_exposed` leaks: an env dump (the DSN's password masked, as such pages
+    often do; the leak of the rest is the finding)."""
+    def masked(url: str) -> str:
+        return re.sub(r"://([^:@/]*):[^@/]*@", r"://\1:****@", url)
+
+    return {"NODE_ENV": "production", "LOG_LEVEL": "info", "PORT": str(state.config.https_port),
+            "DATABASE_URL": masked(state.config.database_url),
+            "REDIS_URL": masked(state.config.redis_url), "ILS_RELEASE": state.config.release,
+            "PATH": os.environ.get("PATH", "")}
 
 
 async def spa_shell(request: Request) -> Response:

@@ -27,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = ("/api/auth/login", "/api/auth/jwt/login", "/api/health", "/health")
 
 HSTS = "max-age=31536000; includeSubDomains; preload"
+STUCK_S = 120  # `rate_limit_stuck`: how long a throttled client stays blocked
 
 
 def is_health(path: str) -> bool:
@@ -154,7 +155,10 @@ class RateLimitMiddleware:
         headers = {"RateLimit-Limit": str(rule.limit),
                    "RateLimit-Remaining": str(max(rule.limit - used, 0)),
                    "RateLimit-Reset": str(reset_in)}
-        if used > rule.limit:
+        throttled = used > rule.limit
+        if state.fault("rate_limit_stuck"):
+            throttled = await self._stuck(state, "auth" if auth else "api", client[0], throttled)
+        if throttled:
             body = {"error": "Too many requests, please try again later.", "retryAfter": reset_in}
             response = ApiJSONResponse(body, status_code=429,
                                        headers={**headers, "Retry-After": str(reset_in)})
@@ -162,6 +166,19 @@ class RateLimitMiddleware:
             return
         await self.app(scope, receive,
                        on_response_start(send, lambda h, m: h.update(headers)))
+
+    @staticmethod
+    async def _stuck(state: AppState, bucket: str, ip: str, throttled: bool) -> bool:
+        """`rate_limit_stuck`: a client once throttled stays blocked for STUCK_S, whatever its
+        Retry-After said (a block key that outlives the window)."""
+        key = f"ils:rl:stuck:{bucket}:{ip}"
+        try:
+            if throttled:
+                await state.redis.set(key, 1, ex=STUCK_S)
+                return True
+            return bool(await state.redis.exists(key))
+        except Exception:
+            return throttled
 
     @staticmethod
     async def _count(state: AppState, bucket: str, ip: str, rule: RateLimit

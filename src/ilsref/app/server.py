@@ -3,12 +3,18 @@
 The TLS faults swap the certificate at run time: uvicorn's SSLContext gets an SNI callback that
 points the connection at the context of the active `cert_*` fault (OpenSSL calls it on every
 handshake, with or without SNI), so no restart is needed.
+
+Protocol versions work the same way: uvicorn's context lets a ClientHello negotiate TLS 1.0 and
+up, and the context the callback picks decides. Its security level (OpenSSL 3's default, 2,
+forbids TLS 1.0/1.1) refuses legacy versions with a handshake failure; `tls_legacy_accepted`
+picks a twin context at TLSv1 and @SECLEVEL=0, which completes TLS 1.0 and 1.1 handshakes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from typing import Any
 
 import uvicorn
@@ -22,26 +28,33 @@ from ilsref.certs import FAULT_VARIANTS
 from ilsref.faults import FaultState
 
 GRACEFUL_SHUTDOWN_S = 2  # `hang` keeps requests open for minutes; don't wait for them
+LEGACY = "+legacy"  # suffix of a variant's twin context that accepts TLS 1.0 and 1.1
 
 
 def tls_contexts(config: AppConfig) -> dict[str, ssl.SSLContext]:
+    """One context per certificate variant, and its legacy twin (`<variant>+legacy`)."""
     contexts = {}
     for name, (certfile, keyfile) in config.certs.items():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(certfile, keyfile)
         contexts[name] = context
+        legacy = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with warnings.catch_warnings():  # TLSv1 is deprecated: accepting it is the fault
+            warnings.simplefilter("ignore", DeprecationWarning)
+            legacy.minimum_version = ssl.TLSVersion.TLSv1
+        legacy.set_ciphers("@SECLEVEL=0:ALL")
+        legacy.load_cert_chain(certfile, keyfile)
+        contexts[name + LEGACY] = legacy
     return contexts
 
 
 def certificate_switch(contexts: dict[str, ssl.SSLContext], faults: FaultState):  # type: ignore[no-untyped-def]
     def on_handshake(connection: Any, server_name: str | None, _context: ssl.SSLContext) -> None:
         active = faults.active()
-        for fault, variant in FAULT_VARIANTS.items():
-            if fault in active and variant in contexts:
-                connection.context = contexts[variant]
-                return
-        connection.context = contexts["valid"]
+        variant = next((v for fault, v in FAULT_VARIANTS.items() if fault in active and v in contexts),
+                       "valid")
+        connection.context = contexts[variant + (LEGACY if "tls_legacy_accepted" in active else "")]
         return None
     return on_handshake
 
@@ -71,6 +84,9 @@ async def serve(config: AppConfig) -> None:
                                   ssl_keyfile=valid_key, **common)  # type: ignore[arg-type]
     https_config.load()
     assert https_config.ssl is not None
+    with warnings.catch_warnings():  # the chosen context decides; see the module docstring
+        warnings.simplefilter("ignore", DeprecationWarning)
+        https_config.ssl.minimum_version = ssl.TLSVersion.TLSv1
     https_config.ssl.sni_callback = certificate_switch(tls_contexts(config), app.state.ils.faults)
     # The redirector shares the app (and its lifespan, run once by the HTTPS server).
     http_config = uvicorn.Config(HttpsRedirect(app, config), port=config.http_port,

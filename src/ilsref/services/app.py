@@ -53,6 +53,13 @@ FAULTS = (
     Fault("favicon_missing", "smoke/routes", "/favicon.ico answers 404"),
     Fault("patients_500", "e2e/patients", "GET /api/patients answers 500"),
     Fault("rate_limit_off", "smoke/rate-limit", "no rate limiting (no RateLimit-* headers, no 429)"),
+    Fault("rate_limit_stuck", "readiness/rate-limit",
+          "a client answered 429 stays blocked for 2 minutes, long past its Retry-After"),
+    Fault("admin_role_bypass", "readiness/access-control",
+          "the admin API (/api/admin/*) answers 200 to any signed-in role, ecp included"),
+    Fault("debug_path_exposed", "readiness/access-control",
+          "GET /api/debug (and /api/debug/env) answers 200 with the process environment as JSON"),
+    Fault("tls_legacy_accepted", "readiness/tls", "the HTTPS listener accepts TLS 1.0 and TLS 1.1"),
 )
 
 
