@@ -8,11 +8,19 @@ Each case is a real `pytest -m "load and not post_launch"` subprocess with a sho
 
 from __future__ import annotations
 
+import re
+import secrets
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+
+from ilsref.launcher import to_toml
+from pytest_cutover.clients.testdata import SuiteData
 
 pytestmark = pytest.mark.slow
 SHORT_PROFILE = """
@@ -130,3 +138,84 @@ def test_distributed_run_with_two_workers_merges_stats_and_gives_the_same_verdic
     assert run.verdict["decision"] == healthy_load.verdict["decision"] == "GO", run.explain()
     text = evidence_text(run, "final_statistics", "load_plan")
     assert "2 workers" in text and "workers connected: 2" in text, text
+
+
+# --- the autoscaler and the load's own data: one short run, each fault on a different check ---
+
+AUTOSCALER = "test_autoscaler_runs_the_replicas_it_recommends"
+LEFT_ORDERS = "test_load_left_no_orders_behind"
+
+
+def _config_without_database(ilsref: Any) -> Path:
+    """The short profile against `local` minus its [database] table: no DSN to clean up with."""
+    local = tomllib.loads((ilsref.home / "run" / "local.toml").read_text())
+    trimmed = ilsref.workdir / "local-no-database.toml"
+    trimmed.write_text(to_toml({k: v for k, v in local.items() if k != "database"}))
+    config = ilsref.workdir / "cutover-load-no-database.toml"
+    config.write_text('[cutover]\ndefault_environment = "local"\n\n[environments.local]\n'
+                      f'kind = "other"\ninclude = "{trimmed}"\n' + SHORT_PROFILE)
+    return config
+
+
+@pytest.fixture(scope="module")
+def ignored_hpa_without_dsn(ilsref: Any, healthy_load: Any) -> Any:
+    """`hpa_ignored` on and no database DSN, running only the two checks they break."""
+    config = _config_without_database(ilsref)
+    with ilsref.fault("hpa_ignored"), variables(ilsref, CUTOVER_LOAD_WORKERS="0"):
+        return ilsref.suite("load and not post_launch", f"--cutover-config={config}", "load",
+                            "-k", f"{AUTOSCALER} or {LEFT_ORDERS}")
+
+
+def test_ignored_autoscaler_and_unverifiable_cleanup_give_no_go(ignored_hpa_without_dsn: Any) -> None:
+    run = ignored_hpa_without_dsn
+    assert (run.returncode, run.verdict["decision"]) == (1, "NO-GO"), run.explain()
+    outcomes = {nodeid.split("::")[-1]: outcome for nodeid, outcome in run.outcomes.items()}
+    assert outcomes == {AUTOSCALER: "failed", LEFT_ORDERS: "unverified"}, run.explain()
+    reasons = " ".join(run.verdict["reasons"])
+    assert AUTOSCALER in reasons and LEFT_ORDERS in reasons, run.explain()
+    shortfall = measurement(run, AUTOSCALER, "hpa_replica_shortfall")
+    assert float(str(shortfall["value"])) == 3 and shortfall["level"] == "critical", shortfall
+
+
+def test_orders_left_by_a_run_without_dsn_are_found_by_their_prefix(ignored_hpa_without_dsn: Any,
+                                                                     ilsref: Any) -> None:
+    """What the unverified check could not count is really there: the run's own prefixed orders
+    (named in its message), found by SuiteData.left_over, then removed here."""
+    message = next(c["message"] for c in ignored_hpa_without_dsn.verdict["checks"]
+                   if LEFT_ORDERS in c["nodeid"])
+    found = re.search(r"\((cutover-load-[0-9a-f]+)\*\)", message)
+    assert found, f"the unverified check does not name the run's order prefix: {message!r}"
+    orders = SuiteData(found[1], ilsref.secrets()["CUTOVER_LOCAL_DATABASE_URL"],
+                       [{"table": "orders", "column": "patient_name"}])
+    left = orders.left_over()
+    orders.remove()
+    assert left.get("orders", 0) > 0, f"the load created no order named {found[1]}*"
+    assert orders.left_over() == {}
+
+
+# --- SuiteData against the reference's PostgreSQL ---------------------------------------------
+
+def _plant_order(dsn: str, patient_name: str) -> None:
+    with psycopg.connect(dsn, connect_timeout=5) as conn:
+        conn.execute("INSERT INTO orders (order_number, company_id, patient_name, lens_type,"
+                     " lens_material, coating) SELECT %s, id, %s, 'Single Vision', 'CR-39', 'None'"
+                     " FROM companies ORDER BY created_at LIMIT 1",
+                     (f"CUT-{secrets.token_hex(6)}", patient_name))
+
+
+def test_suite_data_finds_a_planted_order_of_its_prefix_only(ilsref: Any) -> None:
+    dsn = ilsref.secrets()["CUTOVER_LOCAL_DATABASE_URL"]
+    mine, other = f"cutover-load-{secrets.token_hex(3)}", f"cutover-load-{secrets.token_hex(3)}"
+    tables = [{"table": "orders", "column": "patient_name"}]
+    _plant_order(dsn, f"{mine} order 1")
+    _plant_order(dsn, f"{other} order 1")
+    _plant_order(dsn, f"x{mine} not at the start")
+    try:
+        assert SuiteData(mine, dsn, tables).left_over() == {"orders": 1}
+        assert SuiteData(mine, dsn, tables).remove() == {"orders": 1}
+        assert SuiteData(mine, dsn, tables).left_over() == {}
+        assert SuiteData(other, dsn, tables).left_over() == {"orders": 1}  # another run's: kept
+    finally:
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            conn.execute("DELETE FROM orders WHERE patient_name IN (%s, %s, %s)",
+                         (f"{mine} order 1", f"{other} order 1", f"x{mine} not at the start"))

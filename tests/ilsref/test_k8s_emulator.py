@@ -286,6 +286,11 @@ def _app_log(api: client.ApiClient) -> str:
     return str(client.CoreV1Api(api).read_namespaced_pod_log(_app_pods(api)[-1].metadata.name, NS))
 
 
+def _hpa_shortfall(api: client.ApiClient) -> int:
+    status = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("ils-app-hpa", NS).status
+    return int(status.desired_replicas) - int(status.current_replicas)
+
+
 def _secret_age_days(api: client.ApiClient) -> float:
     created = client.CoreV1Api(api).read_namespaced_secret("ils-secrets", NS).metadata.creation_timestamp
     return (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds() / 86400
@@ -310,6 +315,7 @@ VISIBLE: dict[str, Callable[[client.ApiClient], bool]] = {
     "k8s_secret_in_configmap": lambda api: "DATABASE_URL" in client.CoreV1Api(api).read_namespaced_config_map(
         "ils-config", NS).data,
     "k8s_old_secret": lambda api: _secret_age_days(api) > 90,
+    "hpa_ignored": lambda api: _hpa_shortfall(api) > 0,
 }
 
 

@@ -425,6 +425,8 @@ LIVE_FAULTS: dict[str, Callable[[Platform], bool]] = {
             secret(p, "sentry"))),
     "logs_not_ready": lambda p: http(f"{p.env['logs']['url']}/ready")[0] == 503,
     "logs_stale": lambda p: recent_log_lines(p) == [],
+    "logs_error_lines": lambda p: any("ERROR" in line and "OrderService.ts" in line
+                                      for line in recent_log_lines(p)),
     "dns_disagree": lambda p: [dns_answer(r, "ils.example.test")[1][0][0] for r in p.env["dns"]["resolvers"]]
     == ["127.0.0.1", "127.0.0.2"],
     "dns_nxdomain": lambda p: {dns_answer(r, "ils.example.test")[0] for r in p.env["dns"]["resolvers"]}

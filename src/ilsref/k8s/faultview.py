@@ -19,7 +19,7 @@ from ilsref.k8s.store import Obj, Store
 VIEW_FAULTS = frozenset({
     "k8s_latest_tag", "k8s_no_probes", "k8s_same_probes", "k8s_no_limits", "k8s_single_replica",
     "k8s_no_hpa", "k8s_no_pdb", "k8s_pdb_blocks", "k8s_ingress_no_tls", "k8s_no_endpoints",
-    "k8s_secret_in_configmap", "k8s_old_secret", "k8s_error_logs",
+    "k8s_secret_in_configmap", "k8s_old_secret", "k8s_error_logs", "hpa_ignored",
 })
 CONTROLLER_FAULTS = frozenset({
     "k8s_stuck_rollout", "k8s_crashloop", "k8s_restarts", "k8s_image_pull", "k8s_prev_crashloop",
@@ -68,8 +68,11 @@ class FaultView:
                 for status in (obj.get("status") or {}).get("containerStatuses") or []:
                     if status["name"] == self.app:
                         status["image"] = status["image"].rsplit(":", 1)[0] + ":latest"
-        elif kind == "HorizontalPodAutoscaler" and name == seed.HPA and "k8s_no_hpa" in faults:
-            return None
+        elif kind == "HorizontalPodAutoscaler" and name == seed.HPA:
+            if "k8s_no_hpa" in faults:
+                return None
+            if "hpa_ignored" in faults:
+                self._ignored_hpa(obj)
         elif kind == "PodDisruptionBudget" and name == seed.PDB:
             if "k8s_no_pdb" in faults:
                 return None
@@ -89,6 +92,22 @@ class FaultView:
             rotated = meta.ago_iso(days=OLD_SECRET_DAYS)
             obj["metadata"].setdefault("annotations", {})["cutover.io/rotated-at"] = rotated
         return obj
+
+    @staticmethod
+    def _ignored_hpa(obj: Obj) -> None:
+        """The HPA asks for more replicas (CPU far above target) than the workload ever runs."""
+        status = obj.setdefault("status", {})
+        current = int(status.get("currentReplicas", 3))
+        desired = min(int(obj["spec"].get("maxReplicas", current * 2)), current * 2)
+        status.update(desiredReplicas=desired, currentReplicas=current,
+                      lastScaleTime=meta.ago_iso(minutes=20))
+        for metric in status.get("currentMetrics") or []:
+            if metric["resource"]["name"] == "cpu":
+                metric["resource"]["current"] = {"averageUtilization": 96, "averageValue": "241m"}
+        for condition in status.get("conditions") or []:
+            if condition["type"] == "AbleToScale":
+                condition.update(status="True", reason="SucceededRescale", message=(
+                    f"the HPA controller was able to update the target scale to {desired}"))
 
     @staticmethod
     def _blocking_pdb(obj: Obj) -> None:

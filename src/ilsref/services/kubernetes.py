@@ -40,6 +40,8 @@ FAULTS = (
     Fault("k8s_secret_in_configmap", FAMILY,
           "the ConfigMap ils-config holds DATABASE_URL with a password"),
     Fault("k8s_old_secret", FAMILY, "the Secret ils-secrets was created (and rotated) 120 days ago"),
+    Fault("hpa_ignored", "load/autoscaling",
+          "ils-app-hpa wants twice the running replicas and the workload never scales to them"),
 )
 
 

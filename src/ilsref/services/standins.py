@@ -23,6 +23,8 @@ FAULTS = (
           "an unresolved fatal issue, first seen in the current release, is open in Sentry"),
     Fault("logs_not_ready", "readiness/observability", "the log store's /ready answers 503"),
     Fault("logs_stale", "readiness/observability", "the log store holds no app line from the last hour"),
+    Fault("logs_error_lines", "load/post-launch",
+          "the log store holds ERROR lines with stack traces from the app over the last 10 minutes"),
 )
 
 GRAFANA_TOKEN_ENV = "CUTOVER_LOCAL_GRAFANA_TOKEN"

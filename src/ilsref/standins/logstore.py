@@ -3,7 +3,8 @@
 The app's lines are generated on each request, one every 30 s over the last two hours with current
 timestamps, so "recent lines exist" is true without a log pipeline. Supports a stream selector
 (`{app="ils-app", level="warn"}`) and `|= "text"` line filters; start/end in ns or RFC 3339.
-Faults: `logs_not_ready` (/ready answers 503), `logs_stale` (the newest line is two hours old).
+Faults: `logs_not_ready` (/ready answers 503), `logs_stale` (the newest line is two hours old),
+`logs_error_lines` (every other line of the last 10 minutes is an ERROR with a stack trace).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ NS = 1_000_000_000
 LINE_EVERY_NS = 30 * NS
 HISTORY_NS = 2 * 3600 * NS
 STALE_SHIFT_NS = 2 * 3600 * NS  # `logs_stale`: nothing newer than this
+ERRORS_FOR_NS = 10 * 60 * NS  # `logs_error_lines`: how far back the errors go
 
 BASE_LABELS = {"app": "ils-app", "namespace": "ils", "container": "app", "pod": "ils-app-7d9f8c6b5-x2k4q"}
 
@@ -36,6 +38,9 @@ _MESSAGES = (
     ("warn", "slow query: SELECT patients by customer_number took 1240ms"),
     ("info", "GET /metrics 200 2ms"),
 )
+_ERROR = ("error", "ERROR Unhandled rejection in POST /api/orders: TypeError: Cannot read properties "
+          "of undefined (reading 'lensType')\n    at OrderService.create "
+          "(/app/server/services/OrderService.ts:142:31)\n    at async /app/server/routes/orders.ts:58:19")
 
 
 class QueryError(ValueError):
@@ -67,7 +72,7 @@ def _nanos(value: str | None, default: int) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * NS)
 
 
-def app_lines(now_ns: int, stale: bool) -> list[tuple[int, str, str]]:
+def app_lines(now_ns: int, stale: bool, errors: bool = False) -> list[tuple[int, str, str]]:
     """(timestamp ns, level, JSON line), newest first."""
     newest = now_ns - (STALE_SHIFT_NS if stale else 5 * NS)
     newest -= newest % LINE_EVERY_NS
@@ -75,12 +80,14 @@ def app_lines(now_ns: int, stale: bool) -> list[tuple[int, str, str]]:
     for index in range(HISTORY_NS // LINE_EVERY_NS):
         stamp = newest - index * LINE_EVERY_NS
         level, message = _MESSAGES[index % len(_MESSAGES)]
+        if errors and index % 2 == 0 and now_ns - stamp <= ERRORS_FOR_NS:
+            level, message = _ERROR
         when = datetime.fromtimestamp(stamp / NS).astimezone().isoformat(timespec="milliseconds")
         lines.append((stamp, level, json.dumps({"level": level, "time": when, "msg": message})))
     return lines
 
 
-def query_range(params: dict[str, str], stale: bool) -> dict[str, Any]:
+def query_range(params: dict[str, str], stale: bool, errors: bool = False) -> dict[str, Any]:
     matchers, filters = parse_query(params.get("query", ""))
     now = time.time_ns()
     end = _nanos(params.get("end"), now)
@@ -89,7 +96,7 @@ def query_range(params: dict[str, str], stale: bool) -> dict[str, Any]:
     forward = params.get("direction", "backward") == "forward"
 
     entries = []
-    for stamp, level, line in app_lines(now, stale):
+    for stamp, level, line in app_lines(now, stale, errors):
         labels = {**BASE_LABELS, "level": level}
         selected = all((labels.get(name) == value) == (op == "=") for name, op, value in matchers)
         if selected and start <= stamp <= end and all(text in line for text in filters):
@@ -116,7 +123,8 @@ class LogStoreHandler(StandinHandler):
                 self.reply_text(200, "ready\n")
         elif path == "/loki/api/v1/query_range":
             try:
-                self.reply_json(200, query_range(self.query, stale=self.fault("logs_stale")))
+                self.reply_json(200, query_range(self.query, stale=self.fault("logs_stale"),
+                                                 errors=self.fault("logs_error_lines")))
             except (QueryError, ValueError) as exc:
                 self.reply_text(400, f"{exc}\n")
         else:

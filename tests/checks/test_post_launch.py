@@ -1,0 +1,96 @@
+"""The post-launch checks (load/test_post_launch.py, `pytest -m post_launch`) against the reference
+deployment: a healthy deployment with live traffic and the demo sign-offs gives GO; the log store
+holding recent ERROR lines with stack traces (`logs_error_lines`) gives NO-GO naming the
+error-log-pattern check, and only it.
+
+The window is one minute (CUTOVER_POST_LAUNCH_WINDOW), filled with healthy traffic made here
+(sign-in, cached analytics, health) just before each run, so earlier fault runs of the session lie
+outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Reference, SmokeRun
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_SIGNOFFS = REPO / "examples" / "signoffs.local.toml"
+WINDOW = "1m"
+SCRAPE_WAIT_S = 5.0  # Prometheus scrapes the app every 2 s
+ERROR_LOGS = "test_error_logs_show_no_error_pattern"
+
+
+def _live_traffic(ilsref: Reference) -> None:
+    """What users would do in the window: sign in, read the (cached) analytics, probe health."""
+    local = tomllib.loads((ilsref.home / "run" / "local.toml").read_text())
+    context = ssl.create_default_context(cafile=local["ca_bundle"])
+    secrets = ilsref.secrets()
+
+    def call(path: str, body: dict[str, Any] | None = None, token: str = "") -> Any:
+        request = urllib.request.Request(
+            local["base_url"] + path, data=json.dumps(body).encode() if body else None,
+            headers={"Content-Type": "application/json",
+                     **({"Authorization": f"Bearer {token}"} if token else {})})
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    token = call("/api/auth/jwt/login", {"email": secrets["CUTOVER_LOCAL_SMOKE_EMAIL"],
+                                         "password": secrets["CUTOVER_LOCAL_SMOKE_PASSWORD"]})["accessToken"]
+    for _ in range(30):
+        call("/api/analytics/overview", token=token)
+    for _ in range(10):
+        call("/api/health")
+    time.sleep(SCRAPE_WAIT_S)
+
+
+def _post_launch(ilsref: Reference) -> SmokeRun:
+    config = ilsref.workdir / "cutover-post-launch.toml"
+    config.write_text(ilsref.config.read_text() + f'signoffs = "{DEMO_SIGNOFFS}"\n')
+    _live_traffic(ilsref)
+    saved = dict(ilsref.env)
+    ilsref.env["CUTOVER_POST_LAUNCH_WINDOW"] = WINDOW
+    try:
+        return ilsref.suite("post_launch", f"--cutover-config={config}", "load/test_post_launch.py")
+    finally:
+        ilsref.env.clear()
+        ilsref.env.update(saved)
+
+
+@pytest.fixture(scope="module")
+def healthy(ilsref: Reference) -> SmokeRun:
+    return _post_launch(ilsref)
+
+
+@pytest.fixture(scope="module")
+def error_lines(ilsref: Reference, healthy: SmokeRun) -> SmokeRun:
+    with ilsref.fault("logs_error_lines"):
+        return _post_launch(ilsref)
+
+
+def test_healthy_deployment_with_the_demo_signoffs_gives_go(healthy: SmokeRun) -> None:
+    assert (healthy.returncode, healthy.verdict["decision"]) == (0, "GO"), healthy.explain()
+
+
+def test_every_post_launch_check_ran_and_passed(healthy: SmokeRun) -> None:
+    outcomes = healthy.outcomes
+    assert len(outcomes) >= 16 and all(n.startswith("load/test_post_launch.py") for n in outcomes), outcomes
+    assert set(outcomes.values()) == {"passed"}, healthy.explain()
+
+
+def test_error_lines_in_the_log_store_give_no_go_naming_the_error_log_check(error_lines: SmokeRun
+                                                                             ) -> None:
+    run = error_lines
+    assert (run.returncode, run.verdict["decision"]) == (1, "NO-GO"), run.explain()
+    assert [n.split("::")[-1] for n in run.failing] == [ERROR_LOGS], run.explain()
+    assert any(ERROR_LOGS in reason for reason in run.verdict["reasons"]), run.explain()
+    message = next(c["message"] for c in run.verdict["checks"] if ERROR_LOGS in c["nodeid"])
+    assert "match 'ERROR'" in message and "Unhandled rejection" in message, message
