@@ -194,10 +194,12 @@ def _run_id(config: pytest.Config) -> tuple[str, str]:
     return secrets.token_hex(3), "main"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def suite_data(pytestconfig: pytest.Config, target: Environment, e2e_profile: E2eProfile
                ) -> Iterator[SuiteData]:
-    """Names for created data, and their removal at the end of the run (then a count: none left)."""
+    """Names for created data, and their removal when the e2e checks are done (then a count: none
+    left). Package scope, not session: later checks of the same run (the restore drill, the
+    integrity checks) must see the data as it was before the flows."""
     run, worker = _run_id(pytestconfig)
     prefix = f"{e2e_profile.data_prefix}-{run}-{worker}"
     dsn = None

@@ -7,6 +7,8 @@ All monitoring faults toggle at run time: the supervisor rewrites the config and
 
 from __future__ import annotations
 
+import shutil
+
 import time
 import urllib.error
 import urllib.request
@@ -87,6 +89,9 @@ def start(ctx: Context) -> None:
     redis_exporter_port = _start_redis_exporter(ctx)
 
     directory = ctx.run.path / "monitoring"
+    # Throwaway state: series of an earlier deployment in this run dir (other ports, `up == 0` from
+    # its shutdown) would stay visible for Prometheus' 5-minute look-back and fire PostgresDown.
+    shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
     prometheus_port = free_port()
     plan = MonitoringPlan(
