@@ -8,7 +8,6 @@ All monitoring faults toggle at run time: the supervisor rewrites the config and
 from __future__ import annotations
 
 import shutil
-
 import time
 import urllib.error
 import urllib.request
