@@ -79,9 +79,12 @@ def matrix(items: list[Item], results: Iterable[Any]) -> list[Row]:
     for item in items:
         source = index.get(item.same_as, item) if item.same_as else item
         checks = linked.get(source.id, [])
-        if checks:
-            status = min((_FROM_OUTCOME.get(o, NOT_VERIFIED) for _, o in checks), key=_RANK.index)
+        statuses = [_FROM_OUTCOME.get(o, NOT_VERIFIED) for _, o in checks]
+        # a check declared not applicable is neutral: the item is not applicable only when all are
+        judged = [st for st in statuses if st != NOT_APPLICABLE]
+        if judged:
+            status = min(judged, key=_RANK.index)
         else:
-            status = NOT_VERIFIED
+            status = NOT_APPLICABLE if statuses else NOT_VERIFIED
         rows.append(Row(item, status, checks))
     return rows

@@ -67,6 +67,12 @@ def test_matrix_shows_the_worst_status_of_linked_checks() -> None:
     assert rows[0].checks == [("t::1", "passed"), ("t::2", "failed")]
 
 
+def test_not_applicable_checks_are_neutral_beside_verified_ones() -> None:
+    item = checklist.Item("a", "t-7d", "S", "A")
+    rows = checklist.matrix([item], [result("t::1", "passed", "a"), result("t::2", "not_applicable", "a")])
+    assert rows[0].status == "verified"
+
+
 @pytest.mark.parametrize(("outcome", "status"), [
     ("passed", "verified"), ("failed", "failed"), ("error", "failed"), ("pending", "pending sign-off"),
     ("unverified", "not verified"), ("waived", "waived"), ("not_applicable", "not applicable"),
