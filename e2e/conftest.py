@@ -18,12 +18,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.flowkit import Flow, Tracing
+from pytest_cutover import outcomes, unverified
 from pytest_cutover.clients.testdata import SuiteData
-from pytest_cutover import not_applicable, outcomes, unverified
 from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
-from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.plugin import reports_dir
-from pytest_cutover.settings import Environment, Unavailable
+from pytest_cutover.settings import Environment
 from pytest_cutover.stash import settings_key
 
 flow_key = pytest.StashKey[tuple[Flow, Tracing]]()
@@ -135,12 +135,7 @@ def e2e_account(target: Environment, e2e_profile: E2eProfile) -> Callable[[str],
 
     def _account(role: str) -> Account:
         name = e2e_profile.accounts.get(role)
-        try:
-            accounts = target.component("accounts")
-        except Unavailable as exc:
-            if exc.not_applicable:
-                not_applicable(str(exc))
-            unverified(str(exc))
+        accounts = component_or_unverified(target, "accounts")
         table = accounts.get(name or "")
         if not isinstance(table, dict) or not {"email_env", "password_env"} <= set(table):
             unverified(f"the e2e {role} account {name!r} is not in [environments.{target.name}."

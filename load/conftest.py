@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import not_applicable, unverified
+from pytest_cutover import unverified
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
 from pytest_cutover.clients.testdata import SuiteData
+from pytest_cutover.fixtures import component_or_unverified
 from pytest_cutover.loadplan import (
     DEFAULT_BUDGETS,
     FALLBACK_THRESHOLDS,
@@ -45,15 +46,6 @@ class LoadSession:
     hpa_problem: str = ""
     orders: SuiteData | None = None  # the orders the load created, removed after the run
     cleanup_problem: str = ""
-
-
-def component_or_skip(target: Environment, name: str) -> dict[str, Any]:
-    try:
-        return target.component(name)
-    except Unavailable as exc:
-        if exc.not_applicable:
-            not_applicable(str(exc))
-        unverified(str(exc))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -164,7 +156,7 @@ def load_run(load_session: LoadSession) -> LoadRun:
 @pytest.fixture(scope="session")
 def server_view(target: Environment, load_session: LoadSession) -> ServerView:
     """Prometheus' view of the load window (after its next scrape has caught the last requests)."""
-    prometheus = component_or_skip(target, "prometheus")
+    prometheus = component_or_unverified(target, "prometheus")
     prom = PromClient(prometheus["url"], timeout_s=target.timeout_s, ca_bundle=target.ca_bundle)
     job = prometheus.get("job", "ils-app")
     try:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import not_applicable, unverified
+from pytest_cutover import unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
-from pytest_cutover.fixtures import secret_or_unverified
-from pytest_cutover.settings import Environment, Unavailable
+from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
+from pytest_cutover.settings import Environment
 from pytest_cutover.stash import settings_key
 
 SMOKE_TIMEOUT_S = 5.0  # a smoke probe that takes longer is a finding, not something to wait for
@@ -158,12 +158,7 @@ def target_answers(readiness: Readiness) -> None:
 
 def account_named(target: Environment, name: str) -> Account:
     """An account of the `accounts` table with its secrets, or the check ends unverified."""
-    try:
-        accounts = target.component("accounts")
-    except Unavailable as exc:
-        if exc.not_applicable:
-            not_applicable(str(exc))
-        unverified(str(exc))
+    accounts = component_or_unverified(target, "accounts")
     table = accounts.get(name)
     if not isinstance(table, dict) or not {"email_env", "password_env"} <= set(table):
         unverified(f"no {name!r} account for environment {target.name!r}: add "

@@ -82,9 +82,11 @@ def matrix(items: list[Item], results: Iterable[Any]) -> list[Row]:
         statuses = [_FROM_OUTCOME.get(o, NOT_VERIFIED) for _, o in checks]
         # a check declared not applicable is neutral: the item is not applicable only when all are
         judged = [st for st in statuses if st != NOT_APPLICABLE]
-        if judged:
+        if not statuses:
+            status = NOT_VERIFIED
+        elif judged:
             status = min(judged, key=_RANK.index)
         else:
-            status = NOT_APPLICABLE if statuses else NOT_VERIFIED
+            status = NOT_APPLICABLE
         rows.append(Row(item, status, checks))
     return rows

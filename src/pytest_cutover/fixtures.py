@@ -175,12 +175,7 @@ def kube_for(environment: Environment) -> Any:
     verified (not configured, unreachable) or not applicable."""
     from pytest_cutover.clients.k8s import K8s, KubeUnavailable
 
-    try:
-        table = environment.component("kubernetes")
-    except Unavailable as exc:
-        if exc.not_applicable:
-            not_applicable(str(exc))
-        unverified(str(exc))
+    table = component_or_unverified(environment, "kubernetes")
     try:
         return K8s(table.get("kubeconfig"), table.get("context"), table.get("namespace", "default"),
                    timeout_s=environment.timeout_s)
