@@ -195,7 +195,7 @@ ILS_PROFILE: dict[str, Any] = {
     "csrf_cookie": "csrf-token",
     "csrf_header": "X-CSRF-Token",
     "session_cookies": ["ils.sid", "connect.sid", "session"],
-    "ready_wait_s": 30,
+    "ready_wait_s": 20,  # a hanging target is NO-GO in well under 30 s with the defaults
     "ready_poll_s": 1,
 }
 

@@ -105,10 +105,11 @@ def test_hanging_target_is_no_go_within_the_ready_wait(ilsref):
     ready = [c for c in run.verdict["checks"]
              if "test_target_answers_health_within_the_ready_wait" in c["nodeid"]]
     assert ready and ready[0]["outcome"] == "failed", run.explain()
-    # ready_wait_s is 30 s by default: one bounded wait, then every other check fails at once
+    # ready_wait_s is 20 s by default: one bounded wait, then every other check fails at once
     spent = sum(c["duration_s"] for c in run.verdict["checks"])
-    assert spent < 40, f"the checks against a hanging target took {spent:.1f} s in all"
-    assert run.seconds < 60, f"the whole run against a hanging target took {run.seconds:.1f} s"
+    assert spent < 25, f"the checks against a hanging target took {spent:.1f} s in all"
+    # pytest's own start-up comes on top; generous for a loaded CI machine
+    assert run.seconds < 45, f"the whole run against a hanging target took {run.seconds:.1f} s"
     assert "test_target_answers_health_within_the_ready_wait" in run.html
 
 
