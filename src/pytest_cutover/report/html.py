@@ -24,7 +24,7 @@ STYLE = """
 .cutover-banner ul{margin:6px 0 0 18px;padding:0}
 .cutover h2{font-family:sans-serif;margin:22px 0 8px}
 .cutover table{border-collapse:collapse;margin-bottom:12px;font-size:13px}
-.cutover td,.cutover th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+.cutover td,.cutover th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;color:#222}
 .cutover .lvl-ok,.cutover .st-verified{background:#d4edda}
 .cutover .lvl-warning,.cutover .st-waived{background:#fff3cd}
 .cutover .lvl-critical,.cutover .st-failed{background:#f8d7da}
