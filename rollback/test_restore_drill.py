@@ -6,8 +6,10 @@ Every archive of the newest backup is restored (a custom-format `.dump` with
 each into a fresh scratch database on the source's server, never over the source. With
 `rollback.restore_from = "pg_dump"` the drill makes a fresh `pg_dump -Fc` instead, at a snapshot
 exported from the transaction that reads the source, so both describe the same instant.
-Otherwise the source is read when the drill runs: rows written since the backup show up as a
-difference (name the stable tables in `database.tables`, the plan's users, patients, orders).
+Otherwise the source is read when the drill runs, bounded to the backup's moment where it can be:
+only the rows up to the restored copy's largest integer key, else its latest `created_at`, are
+compared, so rows written since the backup are not differences (rows deleted or changed since
+still are; tables with neither are compared whole — name the stable ones in `database.tables`).
 Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
 """
 
@@ -75,7 +77,8 @@ def _source_facts(admin_dsn: str, source: str, config: dict[str, Any], tables: l
         present = set(pgfacts.user_tables(db))
         facts = {t: pgfacts.table_facts(db, t, mutable) for t in chosen if t in present}
     how = (f"read at {now} in the snapshot pg_dump used" if dump_to is not None
-           else f"read at {now}, when the drill ran")
+           else f"read at {now}, when the drill ran, bounded to the rows up to the restored "
+                f"copy's largest key or creation time")
     return facts, chosen, how
 
 
@@ -119,8 +122,9 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
         drill = RestoreDrill(scratch, source, how, chosen, [])
         try:
             for archive in archives:
+                bounded_by = None if fresh is not None else source
                 drill.outcomes.append(_restore_one(archive, admin_dsn, scratch, facts, chosen,
-                                                   rollback_config))
+                                                   rollback_config, bounded_by))
         finally:
             pgrestore.drop_database(admin_dsn, scratch)
             drill.scratch_left = pgrestore.database_exists(admin_dsn, scratch)
@@ -128,7 +132,8 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
 
 
 def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, TableFacts],
-                 tables: list[str], config: dict[str, Any]) -> RestoreOutcome:
+                 tables: list[str], config: dict[str, Any],
+                 bounded_by: str | None = None) -> RestoreOutcome:
     if pgrestore.database_exists(admin_dsn, scratch) and not scratch.startswith(pgrestore.SCRATCH_PREFIX):
         raise pgrestore.RestoreRefused(f"scratch database {scratch!r} already exists and is not one "
                                        f"of ours ({pgrestore.SCRATCH_PREFIX}*): drop it or choose another")
@@ -144,11 +149,37 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
     with Database(pgrestore.with_database(admin_dsn, scratch), float(config["restore_timeout_s"])) as db:
         present = set(pgfacts.user_tables(db))
         copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
+    if bounded_by is not None:
+        source, copy = _bounded_to_the_dump(admin_dsn, scratch, bounded_by, source, copy, config)
     findings = restore_findings(source, copy, tables)
     outcome.findings_counts = [f for f in findings if "rows restored" in f or "missing" in f
                                or "not in the source" in f]
     outcome.findings_contents = [f for f in findings if f not in outcome.findings_counts]
     return outcome
+
+
+def _bounded_to_the_dump(admin_dsn: str, scratch: str, source_db: str, live: dict[str, TableFacts],
+                         copy: dict[str, TableFacts], config: dict[str, Any]
+                         ) -> tuple[dict[str, TableFacts], dict[str, TableFacts]]:
+    """Source and copy as of the backup's moment, as far as the live database can tell: for each
+    table, only the rows up to the copy's largest integer key, else up to its latest creation
+    time. Rows written since the backup are left out; rows deleted or changed since still show
+    up. Tables with neither are compared whole, as they are now."""
+    source, restored = dict(live), dict(copy)
+    timeout = float(config["restore_timeout_s"])
+    with (Database(pgrestore.with_database(admin_dsn, scratch), timeout) as copy_db,
+          Database(pgrestore.with_database(admin_dsn, source_db), timeout) as source_db_conn):
+        for name, facts in copy.items():
+            bound = pgfacts.dump_time_bound(copy_db, name)
+            if name not in live or bound is None:
+                continue
+            kind, column, value = bound
+            cols = list(facts.columns)
+            mine = pgfacts.rows_up_to(copy_db, name, cols, kind, column, value)
+            theirs = pgfacts.rows_up_to(source_db_conn, name, cols, kind, column, value)
+            restored[name] = TableFacts(mine.rows, mine.checksum, facts.columns, facts.max_id, mine)
+            source[name] = TableFacts(theirs.rows, theirs.checksum, facts.columns, facts.max_id, theirs)
+    return source, restored
 
 
 @pytest.fixture

@@ -108,6 +108,27 @@ def _historical(db: Database, table: str, cols: list[str], kind: str, bound: str
     return Historical(kind, f"{column} <= {bound}" if kind == "created" else bound, rows, checksum)
 
 
+def dump_time_bound(db: Database, table: str, created: tuple[str, ...] = ("created_at",)
+                    ) -> tuple[str, str, str] | None:
+    """(kind, column, bound) up to which a restored copy's rows reach: its largest integer key,
+    else its latest creation time; None when the table has neither."""
+    key = primary_key(db, table)
+    if len(key) == 1 and key[0][1] in INTEGER_TYPES:
+        value = db.value(f"SELECT max({quote(key[0][0])}) FROM {quote(table)}")  # noqa: S608 - identifiers via quote()
+        return None if value is None else ("id", key[0][0], str(value))
+    names = {n for n, _ in columns(db, table)}
+    column = next((c for c in created if c in names), None)
+    if column is None:
+        return None
+    value = db.value(f"SELECT max({quote(column)})::text FROM {quote(table)}")  # noqa: S608 - identifiers via quote()
+    return None if value is None else ("created", column, str(value))
+
+
+def rows_up_to(db: Database, table: str, cols: list[str], kind: str, column: str, bound: str) -> Historical:
+    """Count and checksum of the rows up to `bound` (an id, or a creation time)."""
+    return _historical(db, table, cols, kind, bound, column)
+
+
 def historical_again(db: Database, table: str, before: TableFacts) -> Historical:
     """The pre-cutover rows found again with the bound and the columns `before` recorded."""
     old = before.historical
