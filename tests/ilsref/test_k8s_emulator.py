@@ -22,9 +22,6 @@ from ilsref.runtime import RunDir
 from ilsref.services import kubernetes as k8s_service
 from ilsref.services.base import Context
 
-# RunDir.spawn (ilsref.runtime) leaves its log file handle and Popen object to the garbage
-# collector; that is the runtime's business, not what these tests are about.
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 NS = "ils-local"
 APP = "ils-app"

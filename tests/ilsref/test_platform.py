@@ -39,12 +39,6 @@ from ilsref.runtime import RunDir, alive, free_port, wait_for_port
 from ilsref.services import backups, dns as dns_service, monitoring, standins
 from ilsref.services.base import Context
 
-# RunDir.spawn leaves long-running children and their log handles to the garbage collector on
-# purpose (they outlive `ilsref up`); in this long-lived pytest process that is not a leak.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <(function Popen.__del__|_io.FileIO name=.*/logs/)"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 WAIT_SECONDS = 20.0
