@@ -26,19 +26,15 @@ def backups_table(require):
 
 
 @pytest.fixture
-def archives(backups_table, target, evidence):
+def archives(backups_table, target, settings, evidence):
     """Every backup at the configured location, oldest first."""
     try:
-        if backups_table.get("list_command"):
-            found = backups.from_command(backups_table["list_command"])
-        elif backups_table.get("directory"):
-            found = backups.from_directory(backups_table["directory"],
-                                           backups_table.get("pattern", "*"))
-        else:
-            unverified(f"backups has neither directory nor list_command for environment "
-                       f"{target.name!r}")
+        found = backups.from_location(backups_table, settings.path.parent)
     except backups.ListingError as exc:
         pytest.fail(f"the backups could not be listed: {exc}", pytrace=False)
+    if found is None:
+        unverified(f"backups has neither directory nor list_command for environment "
+                   f"{target.name!r}")
     evidence("backups", [{"name": a.name, "size": a.size, "created": a.created.isoformat()}
                          for a in found[-20:]], "json")
     return found

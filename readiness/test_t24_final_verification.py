@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pytest_cutover import unverified
+from pytest_cutover.clients import backups
 from pytest_cutover.clients.k8s import KubeUnavailable
 from pytest_cutover.thresholds import Threshold
 
@@ -121,15 +122,17 @@ def test_backup_restore_was_confirmed_on_staging(ledger, staging, target, measur
 
 @pytest.mark.checklist("t24.legacy-backup")
 def test_final_backup_is_fresh(require, target, settings, measure, evidence):
-    backups = require("backups")
-    if not backups.get("directory"):
-        unverified("backups.directory is not configured (the final backup is looked for there)")
-    folder = settings.path.parent / backups["directory"]
-    files = [p for p in folder.glob(backups.get("pattern", "*")) if p.is_file()]
-    assert files, f"no backup matching {backups.get('pattern', '*')!r} in {str(folder)!r}"
-    newest = max(files, key=lambda p: p.stat().st_mtime)
-    taken = dt.datetime.fromtimestamp(newest.stat().st_mtime, dt.UTC)
-    evidence("final backup", {"file": newest.name, "taken": taken.isoformat(),
-                              "bytes": newest.stat().st_size}, "json")
-    measure("final_backup_age_hours", (_now() - taken).total_seconds() / 3600,
+    table = require("backups")
+    try:
+        found = backups.from_location(table, settings.path.parent)
+    except backups.ListingError as exc:
+        pytest.fail(f"the backups could not be listed: {exc}", pytrace=False)
+    if found is None:
+        unverified("backups has neither directory nor list_command (the final backup is looked for there)")
+    where = table.get("list_command") or table.get("directory")
+    assert found, f"no backup matching {table.get('pattern', '*')!r} at {where!r}"
+    newest = found[-1]  # oldest first
+    evidence("final backup", {"file": newest.name, "taken": newest.created.isoformat(),
+                              "bytes": newest.size}, "json")
+    measure("final_backup_age_hours", newest.age_hours(_now()),
             target.threshold("final_backup_age_hours", FINAL_BACKUP_AGE), subject=newest.name)

@@ -19,6 +19,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LIST_TIMEOUT_S = 30.0
 READ_TIMEOUT_S = 120.0
@@ -63,6 +64,17 @@ def from_directory(directory: str, pattern: str = "*") -> list[Archive]:
             found.append(Archive(path.name, stat.st_size,
                                  dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC), path))
     return sorted(found, key=lambda a: a.created)
+
+
+def from_location(table: dict[str, Any], base: Path | None = None) -> list[Archive] | None:
+    """The backups a `backups` table points at (its `list_command`, else its `directory`, taken
+    relative to `base` when relative); None when it names neither."""
+    if table.get("list_command"):
+        return from_command(table["list_command"])
+    if table.get("directory"):
+        directory = Path(base or ".") / table["directory"]
+        return from_directory(str(directory), table.get("pattern", "*"))
+    return None
 
 
 def from_command(command: str, timeout_s: float = LIST_TIMEOUT_S) -> list[Archive]:
