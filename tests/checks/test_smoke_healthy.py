@@ -88,3 +88,15 @@ def test_parallel_run_of_a_faulty_target_gives_the_serial_verdict(ilsref):
     assert serial.verdict["decision"] == "NO-GO", serial.explain()
     assert (parallel.returncode, parallel.verdict["decision"], parallel.failing) == (
         serial.returncode, serial.verdict["decision"], serial.failing), parallel.explain()
+
+
+def test_version_from_the_image_tag_passes_then_fails_on_a_latest_tag(ilsref):
+    config = ilsref.workdir / "image-tag.toml"
+    config.write_text(ilsref.config.read_text() + 'version = { source = "image_tag" }\n')
+    args = ("smoke/test_version.py", f"--cutover-config={config}")
+    healthy = ilsref.smoke(*args)
+    assert (healthy.returncode, healthy.verdict["decision"]) == (0, "GO"), healthy.explain()
+    with ilsref.fault("k8s_latest_tag"):
+        broken = ilsref.smoke(*args)
+    assert (broken.returncode, broken.verdict["decision"]) == (1, "NO-GO"), broken.explain()
+    assert any("is 'latest' (expected release" in r for r in broken.verdict["reasons"]), broken.explain()
