@@ -33,8 +33,9 @@ def test_wrong_method_on_health_is_refused(http, api_health_path):
 def test_authenticated_api_read_within_latency_budget(http, target, protected_probe, smoke_auth,
                                                       measure):
     path = protected_probe
-    result = http.get(path, headers=smoke_auth)
+    budget = target.threshold("smoke_api_latency_ms", fallback=SMOKE_API_LATENCY)
+    timing = http.timed("GET", path, headers=smoke_auth, fails=budget.fails)
+    result = timing.result
     assert result.status is not None and result.status < 500, result.describe()
-    measure("latency_ms", result.elapsed_ms,
-            target.threshold("smoke_api_latency_ms", fallback=SMOKE_API_LATENCY),
-            subject=f"authenticated GET {path}")
+    measure("latency_ms", timing.elapsed_ms, budget,
+            subject=f"authenticated GET {path} ({timing.account()})")

@@ -14,9 +14,12 @@ from pytest_cutover.thresholds import Threshold
 pytestmark = pytest.mark.checklist("success.critical-endpoints", "verify.deployment-verification")
 
 
+def _headers(endpoint, tokens):
+    return {"Authorization": f"Bearer {tokens(endpoint.auth)}"} if endpoint.auth else None
+
+
 def _call(http, endpoint, tokens):
-    headers = {"Authorization": f"Bearer {tokens(endpoint.auth)}"} if endpoint.auth else None
-    return http.request(endpoint.method, endpoint.path, headers=headers)
+    return http.request(endpoint.method, endpoint.path, headers=_headers(endpoint, tokens))
 
 
 def _latency_budget(target, endpoint):
@@ -42,10 +45,13 @@ def test_endpoint_answers_expected_status_and_body(http, endpoint, tokens):
 
 
 def test_endpoint_answers_within_latency_budget(http, endpoint, tokens, target, measure):
-    result = _call(http, endpoint, tokens)
-    assert result.status is not None, result.describe()
-    measure("latency_ms", result.elapsed_ms, _latency_budget(target, endpoint),
-            subject=f"endpoint {endpoint.name!r} ({endpoint.method} {endpoint.path})")
+    budget = _latency_budget(target, endpoint)
+    timing = http.timed(endpoint.method, endpoint.path, headers=_headers(endpoint, tokens),
+                        fails=budget.fails)
+    assert timing.result.status is not None, timing.result.describe()
+    measure("latency_ms", timing.elapsed_ms, budget,
+            subject=f"endpoint {endpoint.name!r} ({endpoint.method} {endpoint.path}; "
+                    f"{timing.account()})")
 
 
 @pytest.mark.checklist("verify.homepage")

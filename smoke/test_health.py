@@ -34,10 +34,12 @@ def test_health_path_reports_database_connected(http, health_path):
         f"{result.describe()}")
 
 
-def test_health_path_answers_within_latency_budget(http, health_path, measure):
-    result = http.get(health_path)
-    assert result.status is not None, result.describe()
-    measure("health_latency_ms", result.elapsed_ms, subject=f"GET {health_path}")
+def test_health_path_answers_within_latency_budget(http, target, health_path, measure):
+    budget = target.threshold("health_latency_ms")
+    timing = http.timed("GET", health_path, fails=budget.fails)
+    assert timing.result.status is not None, timing.result.describe()
+    measure("health_latency_ms", timing.elapsed_ms, budget,
+            subject=f"GET {health_path} ({timing.account()})")
 
 
 def test_readiness_path_reports_ready(http, target):

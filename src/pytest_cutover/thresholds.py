@@ -61,6 +61,10 @@ class Threshold:
     def triggers_rollback(self, value: float) -> bool:
         return self._beyond(value, self.rollback)
 
+    def fails(self, value: float) -> bool:
+        """Whether a measurement of `value` fails its check (critical, or a rollback level)."""
+        return self.classify(value) is Level.CRIT or self.triggers_rollback(value)
+
     def describe(self) -> str:
         parts = []
         word = "above" if self.higher_is_worse else "below"

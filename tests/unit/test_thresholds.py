@@ -66,6 +66,18 @@ def test_invalid_threshold_levels_raise(kwargs: dict, message: str) -> None:
         Threshold(**kwargs)
 
 
+@pytest.mark.parametrize(("threshold", "value", "fails"), [
+    (Threshold(warn=500, crit=1000), 700, False),   # a warning passes
+    (Threshold(warn=500, crit=1000), 1001, True),
+    (Threshold(warn=500), 5000, False),             # no critical level: nothing fails
+    (Threshold(warn=500, rollback=800), 900, True),  # a rollback level fails too
+    (Threshold(crit=99.0, higher_is_worse=False), 98.5, True),
+])
+def test_fails_is_true_exactly_when_the_check_would_fail(threshold: Threshold, value: float,
+                                                        fails: bool) -> None:
+    assert threshold.fails(value) is fails
+
+
 def test_overrides_keep_the_other_levels_and_validate_again() -> None:
     merged = DEFAULTS["p95_ms"].with_overrides({"warn": 400})
     assert (merged.warn, merged.crit, merged.rollback, merged.unit) == (400, 1000, 2000, "ms")

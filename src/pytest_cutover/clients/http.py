@@ -2,12 +2,21 @@
 
 A timeout is always set; a connection error or timeout is a fact too (`status is None`), so a
 check fails with a readable message instead of a traceback, and a hanging target cannot hang us.
+
+Connections are kept alive across checks, so a server may close an idle one at the moment we
+reuse it (Node's and uvicorn's keep-alive timeout is 5 s). An idempotent request that meets such a
+closed connection is sent once more on a new one, and the result says so: otherwise a check that
+waited a few seconds (a rate-limit window, a poll) would fail on the race, not on the target.
+
+`timed` is for latency budgets: a reading that would fail is measured twice more and the median
+of the three is judged, so one stalled request is not a NO-GO and a slow endpoint still is.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -16,6 +25,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.adapters
 import urllib3
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+CLOSED_ON_REUSE = "connection closed by the server before it answered"
 
 
 @dataclass
@@ -29,6 +41,7 @@ class HttpResult:
     error: str | None = None
     set_cookies: list[str] = field(default_factory=list)
     request_headers: Mapping[str, str] = field(default_factory=dict)
+    retried_after: str | None = None  # the first attempt's error, when it was sent a second time
 
     @property
     def path(self) -> str:
@@ -56,6 +69,8 @@ class HttpResult:
 
     def transcript(self) -> str:
         lines = [f"> {self.method} {self.url}"]
+        if self.retried_after:
+            lines.append(f"(sent again on a new connection after: {self.retried_after})")
         lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
         if self.status is None:
             lines.append(f"< (no response: {self.error})")
@@ -65,6 +80,28 @@ class HttpResult:
             lines.append("")
             lines.append(self.text[:2000])
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The requests behind one latency reading: one, or three when the first was over budget."""
+
+    results: list[HttpResult]
+
+    @property
+    def result(self) -> HttpResult:
+        """The last answer, the one a check reads status and body from."""
+        return self.results[-1]
+
+    @property
+    def elapsed_ms(self) -> float:
+        return statistics.median(r.elapsed_ms for r in self.results)
+
+    def account(self) -> str:
+        if len(self.results) == 1:
+            return f"1 request, {self.elapsed_ms:.0f} ms"
+        each = ", ".join(f"{r.elapsed_ms:.0f}" for r in self.results)
+        return f"median of {len(self.results)} requests ({each} ms)"
 
 
 class HttpClient:
@@ -89,6 +126,17 @@ class HttpClient:
                 json: Any = None, data: Any = None, follow: bool = False,
                 timeout_s: float | None = None, verify: str | bool | None = None) -> HttpResult:
         url = self.url(path)
+        result = self._send(method, url, headers, json, data, follow, timeout_s, verify)
+        if result.status is None and result.error == CLOSED_ON_REUSE and method in IDEMPOTENT:
+            first = result.error
+            result = self._send(method, url, headers, json, data, follow, timeout_s, verify)
+            result.retried_after = first
+        self.history.append(result)
+        return result
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str] | None, json: Any,
+              data: Any, follow: bool, timeout_s: float | None, verify: str | bool | None
+              ) -> HttpResult:
         start = time.perf_counter()
         try:
             with _quiet_insecure(verify is False):
@@ -97,16 +145,26 @@ class HttpClient:
                     timeout=timeout_s or self.timeout_s,
                     verify=self.verify if verify is None else verify)
         except requests.RequestException as exc:
-            result = HttpResult(method, url, None, {}, "", (time.perf_counter() - start) * 1000,
-                                error=_short_error(exc), request_headers=dict(headers or {}))
-        else:
-            raw_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
-            result = HttpResult(
-                method, url, response.status_code, response.headers, response.text,
-                response.elapsed.total_seconds() * 1000, set_cookies=list(raw_cookies),
-                request_headers=dict(response.request.headers))
-        self.history.append(result)
-        return result
+            return HttpResult(method, url, None, {}, "", (time.perf_counter() - start) * 1000,
+                              error=_short_error(exc), request_headers=dict(headers or {}))
+        raw_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+        return HttpResult(
+            method, url, response.status_code, response.headers, response.text,
+            response.elapsed.total_seconds() * 1000, set_cookies=list(raw_cookies),
+            request_headers=dict(response.request.headers))
+
+    def timed(self, method: str, path: str, *, fails: Callable[[float], bool],
+              headers: Mapping[str, str] | None = None, confirmations: int = 2) -> Timing:
+        """A latency reading; one that `fails` its budget is confirmed by `confirmations` more
+        requests (idempotent methods only, and only while the target answers)."""
+        results = [self.request(method, path, headers=headers)]
+        first = results[0]
+        if first.status is not None and fails(first.elapsed_ms) and method in IDEMPOTENT:
+            for _ in range(confirmations):
+                results.append(self.request(method, path, headers=headers))
+                if results[-1].status is None:
+                    break
+        return Timing(results)
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:
         return self.request("GET", path, **kwargs)
@@ -150,5 +208,9 @@ def _short_error(exc: Exception) -> str:
                 return f"TLS verification failed ({marker})"
         return "TLS error"
     if isinstance(exc, requests.ConnectionError):
+        # requests wraps urllib3's ProtocolError ("Connection aborted.") when the server closed
+        # the connection without an answer; refusals and DNS failures arrive as other reasons.
+        if exc.args and isinstance(exc.args[0], urllib3.exceptions.ProtocolError):
+            return CLOSED_ON_REUSE
         return "connection failed (refused or reset)"
     return type(exc).__name__

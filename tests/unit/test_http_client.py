@@ -1,0 +1,153 @@
+"""The HTTP client and the keep-alive race: a server that closes a reused connection unanswered.
+
+A plain socket server on loopback plays the server side, so each case is deterministic: it answers
+the first `answered` requests of every connection and closes the connection on the next one.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests.adapters
+
+from pytest_cutover.clients.http import CLOSED_ON_REUSE, HttpClient, HttpResult, Timing
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    answered = 1  # requests answered per connection before it is closed unanswered
+    connections = 0
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        server = self.server
+        assert isinstance(server, _Server)
+        server.connections += 1
+        sock: socket.socket = self.request
+        sock.settimeout(5)
+        for number in range(server.answered + 1):
+            if not _read_request(sock):
+                return
+            if number == server.answered:
+                return  # read the request, then close without a word: the race as seen by us
+            sock.sendall(OK)
+
+
+def _read_request(sock: socket.socket) -> bool:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return False
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        body += sock.recv(4096)
+    return True
+
+
+@contextmanager
+def _server(answered: int) -> Iterator[_Server]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.answered = answered
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
+def _client(server: _Server) -> Iterator[HttpClient]:
+    pool = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1)
+    client = HttpClient(f"http://127.0.0.1:{server.server_address[1]}/", timeout_s=5, pool=pool)
+    try:
+        yield client
+    finally:
+        pool.close()
+
+
+def test_a_get_on_a_connection_closed_at_reuse_is_sent_again_and_says_so() -> None:
+    with _server(answered=1) as server, _client(server) as client:
+        first = client.get("/health")
+        second = client.get("/health")
+    assert (first.status, first.retried_after) == (200, None)
+    assert second.status == 200
+    assert second.retried_after == CLOSED_ON_REUSE
+    assert "sent again on a new connection" in second.transcript()
+    assert server.connections == 2
+
+
+def test_a_post_is_never_sent_twice() -> None:
+    with _server(answered=1) as server, _client(server) as client:
+        client.get("/health")
+        posted = client.post("/api/orders", json={"x": 1})
+    assert posted.status is None
+    assert posted.error == CLOSED_ON_REUSE
+    assert posted.retried_after is None
+    assert server.connections == 1
+
+
+def test_a_server_that_never_answers_fails_after_one_more_try() -> None:
+    with _server(answered=0) as server, _client(server) as client:
+        result = client.get("/health")
+    assert result.status is None
+    assert result.error == CLOSED_ON_REUSE
+    assert result.retried_after == CLOSED_ON_REUSE
+    assert server.connections == 2
+    assert "failed" in result.describe()
+
+
+def test_a_refused_connection_is_not_retried() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = HttpClient(f"http://127.0.0.1:{port}/", timeout_s=2)
+    result = client.get("/health")
+    client.close()
+    assert result.status is None
+    assert result.error == "connection failed (refused or reset)"
+    assert result.retried_after is None
+
+
+# --- latency readings -----------------------------------------------------------------------------
+
+def _result(ms: float) -> HttpResult:
+    return HttpResult("GET", "https://ils.test/health", 200, {}, "ok", ms)
+
+
+def test_a_reading_within_budget_takes_one_request() -> None:
+    with _server(answered=10) as server, _client(server) as client:
+        timing = client.timed("GET", "/health", fails=lambda ms: False)
+    assert len(timing.results) == 1
+    assert timing.account().startswith("1 request")
+
+
+def test_a_reading_over_budget_is_confirmed_by_two_more() -> None:
+    with _server(answered=10) as server, _client(server) as client:
+        timing = client.timed("GET", "/health", fails=lambda ms: True)
+        posted = client.timed("POST", "/api/orders", fails=lambda ms: True)
+    assert len(timing.results) == 3
+    assert timing.account().startswith("median of 3 requests")
+    assert len(posted.results) == 1  # a write is never repeated to confirm a latency
+
+
+def test_the_median_is_judged_so_one_stall_is_not_enough() -> None:
+    stalled_once = Timing([_result(1800), _result(40), _result(55)])
+    slow = Timing([_result(1800), _result(1700), _result(55)])
+    assert stalled_once.elapsed_ms == 55
+    assert slow.elapsed_ms == 1700
+    assert stalled_once.account() == "median of 3 requests (1800, 40, 55 ms)"
