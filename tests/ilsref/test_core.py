@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 import jwt
 import pytest
+import requests
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CORE_SERVICES = "postgres,redis,app"
@@ -162,8 +162,9 @@ def test_run_files(deployment: Deployment) -> None:
 
 
 def test_database_is_migrated_and_seeded(deployment: Deployment) -> None:
-    import psycopg
     import tomllib
+
+    import psycopg
     head = tomllib.loads((deployment.home / "run" / "local.toml").read_text())["database"][
         "expected_migration_head"]
     with psycopg.connect(deployment.secrets["CUTOVER_LOCAL_DATABASE_URL"], connect_timeout=5) as conn:
@@ -356,7 +357,7 @@ HEADER_FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("fault,seen", HEADER_FAULTS, ids=[f for f, _ in HEADER_FAULTS])
+@pytest.mark.parametrize(("fault", "seen"), HEADER_FAULTS, ids=[f for f, _ in HEADER_FAULTS])
 def test_header_faults(deployment: Deployment, fault: str, seen: Any) -> None:
     deployment.set_faults(fault)
     assert seen(_get(deployment, "/").headers)
@@ -449,9 +450,9 @@ def _handshake(deployment: Deployment, verify: bool = True) -> dict[str, Any]:
     if not verify:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     port = deployment.app_config["https_port"]
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            return tls.getpeercert() or {"der": tls.getpeercert(binary_form=True)}
+    with (socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+          context.wrap_socket(raw, server_hostname="localhost") as tls):
+        return tls.getpeercert() or {"der": tls.getpeercert(binary_form=True)}
 
 
 def _legacy_handshake(deployment: Deployment, version: ssl.TLSVersion) -> str | None:
@@ -462,9 +463,9 @@ def _legacy_handshake(deployment: Deployment, version: ssl.TLSVersion) -> str | 
     context.minimum_version = context.maximum_version = version
     port = deployment.app_config["https_port"]
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname="localhost") as tls:
-                return tls.version()
+        with (socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+              context.wrap_socket(raw, server_hostname="localhost") as tls):
+            return tls.version()
     except ssl.SSLError:
         return None
 
@@ -479,7 +480,7 @@ def test_tls_legacy_fault_accepts_tls_1_0_and_1_1(deployment: Deployment) -> Non
     assert _handshake(deployment)["subjectAltName"]  # modern clients still verify the valid leaf
     deployment.set_faults("tls_legacy_accepted", "cert_wrong_host")  # orthogonal to the cert faults
     assert _legacy_handshake(deployment, ssl.TLSVersion.TLSv1) == "TLSv1"
-    with pytest.raises(ssl.SSLCertVerificationError, match="[Hh]ostname"):
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Hh]ostname"):
         _handshake(deployment)
     deployment.set_faults()
     assert _legacy_handshake(deployment, ssl.TLSVersion.TLSv1) is None
@@ -491,7 +492,7 @@ def test_tls_faults_switch_the_certificate(deployment: Deployment) -> None:
     with pytest.raises(ssl.SSLCertVerificationError, match="expired"):
         _handshake(deployment)
     deployment.set_faults("cert_wrong_host")
-    with pytest.raises(ssl.SSLCertVerificationError, match="[Hh]ostname"):
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Hh]ostname"):
         _handshake(deployment)
     deployment.set_faults("cert_untrusted")
     with pytest.raises(ssl.SSLCertVerificationError):
@@ -526,6 +527,7 @@ def test_rate_limit_stuck_keeps_a_throttled_client_blocked_past_retry_after(depl
         codes = [c.get("/api/auth/jwt/me") for _ in range(110)]
         limited = next(r for r in codes if r.status_code == 429)
         time.sleep(int(limited.headers["retry-after"]) + 1.0)
+        c.close()  # a new connection: the server may close the idle one just as it is reused
         assert c.get("/api/auth/jwt/me").status_code == 429  # a healthy limiter lets it through
         deployment.set_faults()
         assert c.get("/api/auth/jwt/me").status_code == 401
