@@ -140,6 +140,7 @@ class RunDir:
         pid = procs.pop(name, None)
         if pid is not None:
             stop_process_group(pid, timeout)
+            _reap(pid)
         self._save(procs)
 
     def stop_all(self, timeout: float = 10.0) -> list[str]:
@@ -163,6 +164,14 @@ def alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][:1] != "Z"
     except OSError:
         return False
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status of a child we spawned and have stopped: a Popen that never learns
+    its child ended warns "still running" when it is collected, even though the child is gone."""
+    for proc in [p for p in _SPAWNED if p.pid == pid]:
+        if proc.poll() is not None:
+            _SPAWNED.remove(proc)
 
 
 def stop_process_group(pid: int, timeout: float = 10.0) -> None:
