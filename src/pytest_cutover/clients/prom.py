@@ -4,6 +4,7 @@ Returns facts, never asserts; built on `HttpClient` (timeouts always set, transc
 evidence). An API that answers with something other than its JSON envelope raises `ApiError`
 with the one-line description of the exchange.
 
+PromQL queries over time (instant, range, buckets) live in `clients/promql.py`.
 `metric_names(expr)` reads the metric names out of a PromQL expression, so a check can prove that
 every series an alert rule needs exists (an alert on a metric nobody exports never fires).
 """
@@ -70,13 +71,6 @@ def rules(client: HttpClient) -> list[Rule]:
 def metric_names_in_store(client: HttpClient) -> set[str]:
     """Every metric name Prometheus holds series for (one request: the __name__ label values)."""
     return set(_data(client.get("/api/v1/label/__name__/values")) or [])
-
-
-def query(client: HttpClient, expr: str) -> list[dict[str, Any]]:
-    from urllib.parse import quote
-
-    data = _data(client.get(f"/api/v1/query?query={quote(expr)}"))
-    return list(data.get("result", []))
 
 
 # --- PromQL ------------------------------------------------------------------------------
