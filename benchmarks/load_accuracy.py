@@ -36,7 +36,8 @@ PATH = "/api/health"
 USERS = 20
 SECONDS = 12
 CASES = {"latency_jitter": 950.0, "latency_700ms": 700.0}  # injected P95 in ms
-WRK_LUA = 'done = function(s, latency, r) io.write(string.format("P95_US %d\\n", latency:percentile(95))) end\n'
+WRK_LUA = ('done = function(s, latency, r) '
+           'io.write(string.format("P95_US %d\\n", latency:percentile(95))) end\n')
 
 
 def ilsref(home: Path, *args: str) -> str:

@@ -162,7 +162,8 @@ def main() -> None:
         print(f"rows {args.rows:,}; .dump {size[0]:.1f} MB, .sql.gz {size[1]:.1f} MB; "
               f"jobs {args.jobs}; {os.cpu_count()} cores; medians of {args.repeat}")
         print(f"| raw pg_restore -j{args.jobs} | {med['raw']:.2f} s | 1.00 |")
-        print(f"| restore drill (pytest, whole run) | {med['drill']:.2f} s | {med['drill'] / med['raw']:.2f} |")
+        drill = med["drill"]
+        print(f"| restore drill (pytest, whole run) | {drill:.2f} s | {drill / med['raw']:.2f} |")
         print(f"| restore drill, restore step alone (RTO) | {med['drill_restore']:.2f} s | "
               f"{med['drill_restore'] / med['raw']:.2f} |")
         print(f"| plan: gunzip -c | psql | {med['plan']:.2f} s | {med['plan'] / med['raw']:.2f} |")

@@ -27,7 +27,8 @@ CURL_SCRIPT = REPO / "benchmarks" / "plan_smoke.sh"
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    done = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
     return time.perf_counter() - started, done
 
 

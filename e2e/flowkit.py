@@ -8,6 +8,7 @@ the flow, or at the failing step; on failure, the Playwright trace and the probl
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -64,10 +65,8 @@ class Flow:
 
     def settle(self) -> None:
         """Give requests still in flight a bounded chance to finish (and report their errors)."""
-        try:
+        with contextlib.suppress(Error):  # still busy after SETTLE_MS: the flow goes on
             self.page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
-        except Error:
-            pass
 
     def problem_summary(self) -> str:
         shown = "; ".join(self.problems[:5])

@@ -35,7 +35,7 @@ def generate(directory: Path) -> tuple[Path, dict[str, CertPair]]:
 
     Returns the CA path and the variants by name ("valid", "expired", ...).
     """
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ca = trustme.CA(organization_name="ilsref local CA")
     stranger = trustme.CA(organization_name="ilsref untrusted CA")  # never written to ca.pem
     leaves = {

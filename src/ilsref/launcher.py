@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 def _rate(text: str) -> tuple[int, int]:
     try:
         limit, window = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected N/SECONDS such as 100/10, got {text!r}")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected N/SECONDS such as 100/10, got {text!r}") from exc
     if limit < 1 or window < 1:
         raise argparse.ArgumentTypeError("limit and window must be positive")
     return limit, window

@@ -7,6 +7,7 @@ deployment by a temporary cutover.toml whose `local` environment includes its ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -125,10 +126,9 @@ def ilsref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
         reference.ilsref("up", "--test-mode")
         yield reference
     finally:
-        try:
+        # a RuntimeError here means nothing was started: `up` already failed and said why
+        with contextlib.suppress(RuntimeError):
             reference.ilsref("down")
-        except RuntimeError:
-            pass  # nothing was started: `up` already failed and said why
 
 
 @pytest.fixture(scope="session")

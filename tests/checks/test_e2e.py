@@ -156,7 +156,8 @@ def test_critical_ui_faults_give_rollback(critical_faults: SmokeRun):
 @pytest.mark.parametrize("batch", ["non_critical_faults", "critical_faults"])
 def test_each_fault_fails_exactly_its_flows(request: pytest.FixtureRequest, batch: str):
     run: SmokeRun = request.getfixturevalue(batch)
-    expected = set().union(*(NON_CRITICAL_BATCH if batch == "non_critical_faults" else CRITICAL_BATCH).values())
+    flows = NON_CRITICAL_BATCH if batch == "non_critical_faults" else CRITICAL_BATCH
+    expected = set().union(*flows.values())
     assert _failing_functions(run) == expected, run.explain()
 
 
@@ -167,7 +168,8 @@ def test_failures_name_the_flow_and_embed_the_failing_step(request: pytest.Fixtu
     for nodeid in run.failing:
         assert nodeid in reasons, f"{nodeid} is not named in the verdict's reasons: {reasons[:500]}"
         assert _screenshots(run, nodeid, "failing_step"), f"no failing-step screenshot for {nodeid}"
-    assert run.html.count("failing step: ") >= len(run.failing), "failing-step screenshots missing in go-no-go.html"
+    assert run.html.count("failing step: ") >= len(run.failing), (
+        "failing-step screenshots missing in go-no-go.html")
 
 
 def test_javascript_error_is_named_in_the_failure(critical_faults: SmokeRun):

@@ -55,7 +55,8 @@ class Run:
 
     def explain(self) -> str:
         doc = self.verdict if (self.reports / "verdict.json").exists() else {}
-        return f"exit {self.returncode}; {doc.get('decision')}; reasons {doc.get('reasons')}; {self.output[-1500:]}"
+        return (f"exit {self.returncode}; {doc.get('decision')}; reasons {doc.get('reasons')};"
+                f" {self.output[-1500:]}")
 
 
 def seed_ledger(folder: Path, *, drill: str = "GO", load: str = "GO", smoke_hours: float = 1) -> None:
@@ -63,9 +64,11 @@ def seed_ledger(folder: Path, *, drill: str = "GO", load: str = "GO", smoke_hour
     ledger = Ledger(folder)
     passed = "passed" if drill == "GO" else "failed"
     ledger.append(Record(NOW - dt.timedelta(hours=smoke_hours), "local", "other", "2.0.0", ("smoke",), "GO"))
-    ledger.append(Record(NOW - dt.timedelta(days=1), "local", "other", "2.0.0", ("rollback_drill",), drill, checks=(
+    drill_checks = (
         CheckOutcome("rollback/test_rollout_undo.py::test_undo", passed, ("rollback.rollout-undo",)),
-        CheckOutcome("rollback/test_restore.py::test_restore", passed, ("rollback.db-restore",)))))
+        CheckOutcome("rollback/test_restore.py::test_restore", passed, ("rollback.db-restore",)))
+    ledger.append(Record(NOW - dt.timedelta(days=1), "local", "other", "2.0.0", ("rollback_drill",), drill,
+                         checks=drill_checks))
     ledger.append(Record(NOW - dt.timedelta(days=2), "local", "other", "2.0.0", ("load",), load))
 
 
@@ -83,7 +86,8 @@ def readiness(ilsref: Any, name: str, *select: str, signoffs: Path = DEMO_SIGNOF
                "--cutover-env=local", "-p", "no:cacheprovider", f"--cutover-reports={reports}",
                f"--html={reports / 'go-no-go.html'}", f"--junitxml={reports / 'junit.xml'}", "-q",
                *(select or MODULES)]
-    done = subprocess.run(command, cwd=REPO, env=ilsref.env, capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(command, cwd=REPO, env=ilsref.env, capture_output=True, text=True, timeout=180,
+                          check=False)
     return Run(done.returncode, reports, done.stdout + done.stderr)
 
 
@@ -102,7 +106,8 @@ def healthy(ilsref) -> tuple[Run, Run]:
 def test_first_run_waits_only_for_an_earlier_readiness_run(healthy):
     first, _ = healthy
     assert first.verdict["decision"] == "NO-GO", first.explain()
-    assert len(first.verdict["reasons"]) == 1 and "no readiness run" in first.verdict["reasons"][0], first.explain()
+    assert len(first.verdict["reasons"]) == 1 and "no readiness run" in first.verdict["reasons"][0], (
+        first.explain())
 
 
 def test_healthy_reference_with_complete_signoffs_is_go(healthy):
@@ -230,10 +235,13 @@ def test_bad_ledger_evidence_and_an_expired_waiver_give_no_go(ilsref, tmp_path):
     signoffs.write_text(
         '[[waiver]]\ncheck = "readiness/test_load_results.py::test_latest_load_verdict_is_go"\n'
         'justification = "load re-run booked"\napprover = "Demo QA Lead"\nexpires = 2020-01-01\n\n'
-        '[[waiver]]\ncheck = "readiness/test_t24_final_verification.py::test_staging_smoke_run_is_recent_and_go"\n'
-        'justification = "staging smoke re-run tonight"\napprover = "Demo DevOps Lead"\nexpires = 2099-01-01\n')
-    run = readiness(ilsref, "ledger", "readiness/test_t24_final_verification.py", "readiness/test_load_results.py",
-                    "-k", "rehearsed or restore or smoke or load", signoffs=signoffs, ledger=history)
+        '[[waiver]]\n'
+        'check = "readiness/test_t24_final_verification.py::test_staging_smoke_run_is_recent_and_go"\n'
+        'justification = "staging smoke re-run tonight"\napprover = "Demo DevOps Lead"\n'
+        'expires = 2099-01-01\n')
+    run = readiness(ilsref, "ledger", "readiness/test_t24_final_verification.py",
+                    "readiness/test_load_results.py", "-k", "rehearsed or restore or smoke or load",
+                    signoffs=signoffs, ledger=history)
     assert run.outcome("test_rollback_was_rehearsed_on_staging") == "failed", run.explain()
     assert run.outcome("test_backup_restore_was_confirmed_on_staging") == "failed", run.explain()
     assert run.outcome("test_latest_load_verdict_is_go") == "failed", run.explain()  # expired waiver
@@ -268,7 +276,8 @@ def test_readiness_phases_of_the_catalogue_are_each_covered_by_a_test(ilsref, tm
     covered = {i for ids in json.loads(out.read_text()).values() for i in ids}
     items = [i for i in checklist.load() if i.phase in ("t-7d", "t-24h", "go-no-go") and not i.same_as]
     uncovered = sorted(i.id for i in items if i.id not in covered)
-    assert not uncovered, f"{len(uncovered)} T-7d/T-24h/communication/go-no-go item(s) have no test: {uncovered}"
+    assert not uncovered, (
+        f"{len(uncovered)} T-7d/T-24h/communication/go-no-go item(s) have no test: {uncovered}")
 
 
 # --- secrets never shown ------------------------------------------------------------------------

@@ -24,8 +24,9 @@ class FaultCase:
 
 
 SLOW = {"hang", "slow_health", "redis_down"}
-HEALTH, ENDPOINTS, AUTH = "smoke/test_health.py", "smoke/test_endpoints.py", "smoke/test_authentication.py"
-HEADERS, TLS, API = "smoke/test_security_headers.py", "smoke/test_tls_certificate.py", "smoke/test_api_contract.py"
+HEALTH, ENDPOINTS = "smoke/test_health.py", "smoke/test_endpoints.py"
+AUTH, HEADERS = "smoke/test_authentication.py", "smoke/test_security_headers.py"
+TLS, API = "smoke/test_tls_certificate.py", "smoke/test_api_contract.py"
 
 CASES = [
     FaultCase("health_degraded", (HEALTH,), (

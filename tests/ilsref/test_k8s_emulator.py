@@ -22,7 +22,6 @@ from ilsref.runtime import RunDir
 from ilsref.services import kubernetes as k8s_service
 from ilsref.services.base import Context
 
-
 NS = "ils-local"
 APP = "ils-app"
 
@@ -105,9 +104,12 @@ def test_lists_carry_the_seeded_ils_objects(cluster: Cluster) -> None:
     assert {rs.metadata.annotations["deployment.kubernetes.io/revision"]
             for rs in apps.list_namespaced_replica_set(NS, label_selector=f"app={APP}").items} == {"1", "2"}
     assert "postgres-0" in {p.metadata.name for p in core.list_pod_for_all_namespaces().items}
-    assert client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("ils-app-hpa", NS).spec.max_replicas == 10
-    assert client.PolicyV1Api(api).read_namespaced_pod_disruption_budget("ils-app-pdb", NS).spec.min_available == 1
-    assert client.NetworkingV1Api(api).read_namespaced_ingress("ils-ingress", NS).spec.tls[0].secret_name == "ils-tls-cert"
+    assert client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(
+        "ils-app-hpa", NS).spec.max_replicas == 10
+    assert client.PolicyV1Api(api).read_namespaced_pod_disruption_budget(
+        "ils-app-pdb", NS).spec.min_available == 1
+    assert client.NetworkingV1Api(api).read_namespaced_ingress(
+        "ils-ingress", NS).spec.tls[0].secret_name == "ils-tls-cert"
     assert set(core.read_namespaced_secret("ils-secrets", NS).data) >= {"DATABASE_URL", "JWT_SECRET"}
 
 
@@ -124,10 +126,12 @@ def test_deployment_status_shows_a_completed_rollout(cluster: Cluster) -> None:
 
 def test_label_selectors_support_inequality_and_sets(cluster: Cluster) -> None:
     core = client.CoreV1Api(cluster.api())
-    names = {p.metadata.name for p in core.list_namespaced_pod(NS, label_selector="app in (redis,postgres)").items}
+    names = {p.metadata.name
+             for p in core.list_namespaced_pod(NS, label_selector="app in (redis,postgres)").items}
     assert names == {"postgres-0", next(n for n in names if n.startswith("redis-"))}
     assert all(p.metadata.labels["app"] != "redis"
-               for p in core.list_namespaced_pod(NS, label_selector="app.kubernetes.io/part-of=ils,app!=redis").items)
+               for p in core.list_namespaced_pod(
+                   NS, label_selector="app.kubernetes.io/part-of=ils,app!=redis").items)
     picked = core.list_namespaced_pod(NS, field_selector="metadata.name=postgres-0").items
     assert [p.metadata.name for p in picked] == ["postgres-0"]
 
@@ -176,7 +180,8 @@ def test_patches_of_each_kind_apply(fresh_cluster: Cluster) -> None:
     assert fresh_cluster.served_version() == "2.0.1"
     core = client.CoreV1Api(api)
     core.api_client.set_default_header("Content-Type", "application/json-patch+json")
-    core.patch_namespaced_config_map("ils-config", NS, [{"op": "replace", "path": "/data/LOG_LEVEL", "value": "warn"}])
+    core.patch_namespaced_config_map("ils-config", NS,
+                                     [{"op": "replace", "path": "/data/LOG_LEVEL", "value": "warn"}])
     assert core.read_namespaced_config_map("ils-config", NS).data["LOG_LEVEL"] == "warn"
 
 
@@ -196,7 +201,8 @@ def test_watch_replays_events_after_a_resource_version(fresh_cluster: Cluster) -
     listed = apps.list_namespaced_deployment(NS)
     apps.patch_namespaced_deployment_scale(APP, NS, {"spec": {"replicas": 4}})
     seen = []
-    for event in watch.Watch().stream(apps.list_namespaced_deployment, NS, field_selector=f"metadata.name={APP}",
+    for event in watch.Watch().stream(apps.list_namespaced_deployment, NS,
+                                      field_selector=f"metadata.name={APP}",
                                       resource_version=listed.metadata.resource_version, timeout_seconds=2):
         seen.append((event["type"], event["object"].spec.replicas))
     assert ("MODIFIED", 4) in seen
@@ -276,7 +282,8 @@ def _app_container(api: client.ApiClient) -> client.V1Container:
 
 
 def _waiting_reasons(api: client.ApiClient) -> list[str]:
-    return [s.state.waiting.reason for p in _app_pods(api) for s in p.status.container_statuses if s.state.waiting]
+    return [s.state.waiting.reason
+            for p in _app_pods(api) for s in p.status.container_statuses if s.state.waiting]
 
 
 def _app_log(api: client.ApiClient) -> str:
@@ -290,24 +297,29 @@ def _hpa_shortfall(api: client.ApiClient) -> int:
 
 def _secret_age_days(api: client.ApiClient) -> float:
     created = client.CoreV1Api(api).read_namespaced_secret("ils-secrets", NS).metadata.creation_timestamp
-    return (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds() / 86400
+    return (datetime.datetime.now(datetime.UTC) - created).total_seconds() / 86400
 
 
 VISIBLE: dict[str, Callable[[client.ApiClient], bool]] = {
     "k8s_crashloop": lambda api: "CrashLoopBackOff" in _waiting_reasons(api),
     "k8s_image_pull": lambda api: "ImagePullBackOff" in _waiting_reasons(api),
-    "k8s_restarts": lambda api: {s.restart_count for p in _app_pods(api) for s in p.status.container_statuses} == {5},
-    "k8s_single_replica": lambda api: client.AppsV1Api(api).read_namespaced_deployment(APP, NS).spec.replicas == 1,
+    "k8s_restarts": lambda api: {s.restart_count
+                                 for p in _app_pods(api) for s in p.status.container_statuses} == {5},
+    "k8s_single_replica": lambda api: client.AppsV1Api(api).read_namespaced_deployment(
+        APP, NS).spec.replicas == 1,
     "k8s_latest_tag": lambda api: _app_container(api).image.endswith(":latest"),
     "k8s_no_probes": lambda api: _app_container(api).liveness_probe is None,
     "k8s_same_probes": lambda api: _app_container(api).liveness_probe == _app_container(api).readiness_probe,
     "k8s_no_limits": lambda api: not (_app_container(api).resources.limits or {}),
-    "k8s_no_hpa": lambda api: not client.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler(NS).items,
+    "k8s_no_hpa": lambda api: not client.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler(
+        NS).items,
     "k8s_no_pdb": lambda api: not client.PolicyV1Api(api).list_namespaced_pod_disruption_budget(NS).items,
     "k8s_pdb_blocks": lambda api: client.PolicyV1Api(api).read_namespaced_pod_disruption_budget(
         "ils-app-pdb", NS).status.disruptions_allowed == 0,
-    "k8s_ingress_no_tls": lambda api: not client.NetworkingV1Api(api).read_namespaced_ingress("ils-ingress", NS).spec.tls,
-    "k8s_no_endpoints": lambda api: not client.CoreV1Api(api).read_namespaced_endpoints("ils-app-service", NS).subsets,
+    "k8s_ingress_no_tls": lambda api: not client.NetworkingV1Api(api).read_namespaced_ingress(
+        "ils-ingress", NS).spec.tls,
+    "k8s_no_endpoints": lambda api: not client.CoreV1Api(api).read_namespaced_endpoints(
+        "ils-app-service", NS).subsets,
     "k8s_error_logs": lambda api: "ERROR" in _app_log(api),
     "k8s_secret_in_configmap": lambda api: "DATABASE_URL" in client.CoreV1Api(api).read_namespaced_config_map(
         "ils-config", NS).data,

@@ -49,7 +49,8 @@ def test_field_selector_reads_dotted_paths() -> None:
 
 
 def test_structured_label_selector_with_expressions() -> None:
-    selector = {"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}
+    selector = {"matchLabels": {"app": "a"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}
     assert matches_labels(selector, {"app": "a", "tier": "web"})
     assert not matches_labels(selector, {"app": "a"})
     assert not matches_labels({}, {"app": "a"})  # an empty selector selects nothing
@@ -90,7 +91,8 @@ def test_templates_compare_without_nulls_empties_and_hash_label() -> None:
     noisy = {"metadata": {"labels": {"app": "a", "pod-template-hash": "abc"}, "annotations": {}},
              "spec": {"containers": [{"name": "a", "image": "i:1", "env": [], "args": None}], "volumes": []}}
     assert template_identity(plain) == template_identity(noisy)
-    assert template_identity(plain) != template_identity({**plain, "spec": {"containers": [{"name": "a", "image": "i:2"}]}})
+    assert template_identity(plain) != template_identity(
+        {**plain, "spec": {"containers": [{"name": "a", "image": "i:2"}]}})
 
 
 @pytest.mark.parametrize(("image", "tag"), [
@@ -103,7 +105,8 @@ def test_fault_view_changes_copies_and_hides_objects() -> None:
     view = FaultView(Store())
     deployment = seed.app_deployment("ns", "2.0.0")
     deployment["metadata"]["uid"] = "u"
-    shown = view.show("Deployment", deployment, frozenset({"k8s_latest_tag", "k8s_same_probes", "k8s_no_limits"}))
+    shown = view.show("Deployment", deployment,
+                      frozenset({"k8s_latest_tag", "k8s_same_probes", "k8s_no_limits"}))
     assert shown is not None
     container = shown["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].endswith(":latest") and "limits" not in container["resources"]

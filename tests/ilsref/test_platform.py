@@ -36,9 +36,9 @@ import yaml
 from ilsref.faults import FaultState
 from ilsref.monitoring.rules import REQUIRED_ALERTS, UNKNOWN_METRIC
 from ilsref.runtime import RunDir, alive, free_port, wait_for_port
-from ilsref.services import backups, dns as dns_service, monitoring, standins
+from ilsref.services import backups, monitoring, standins
+from ilsref.services import dns as dns_service
 from ilsref.services.base import Context
-
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 WAIT_SECONDS = 20.0
@@ -166,25 +166,28 @@ def start_postgres(directory: Path) -> tuple[int, Callable[[], None]]:
     subprocess.run([*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                     "--no-sync"], check=True, capture_output=True, timeout=60)
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(data / "server.log"),
-                    "start", "-o", options], check=True, capture_output=True, timeout=60)
+    subprocess.run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-w",
+                    "-l", str(data / "server.log"), "start", "-o", options],
+                   check=True, capture_output=True, timeout=60)
 
     def stop() -> None:
         subprocess.run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                        capture_output=True, timeout=60)
 
-    psql = [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
+    psql = [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+            "-v", "ON_ERROR_STOP=1"]
     subprocess.run([*psql, "-c", "CREATE USER ils_user PASSWORD 'ils-pass'", "-c",
                     "CREATE DATABASE ils_db OWNER ils_user"], check=True, capture_output=True, timeout=30)
     schema = """
         CREATE TABLE patients (id serial PRIMARY KEY, customer_number text UNIQUE NOT NULL, name text);
         CREATE TABLE orders (id serial PRIMARY KEY, order_number text UNIQUE NOT NULL,
                              patient_id int REFERENCES patients, status text DEFAULT 'pending');
-        INSERT INTO patients (customer_number, name) SELECT 'C' || g, 'Patient ' || g FROM generate_series(1, 200) g;
+        INSERT INTO patients (customer_number, name)
+            SELECT 'C' || g, 'Patient ' || g FROM generate_series(1, 200) g;
         INSERT INTO orders (order_number, patient_id) SELECT 'O' || g, g FROM generate_series(1, 200) g;
     """
-    subprocess.run([*psql[:-2], "-d", "ils_db", "-U", "ils_user", "-c", schema], check=True, capture_output=True,
-                   timeout=30, env={**os.environ, "PGPASSWORD": "ils-pass"})
+    subprocess.run([*psql[:-2], "-d", "ils_db", "-U", "ils_user", "-c", schema], check=True,
+                   capture_output=True, timeout=30, env={**os.environ, "PGPASSWORD": "ils-pass"})
     return port, stop
 
 
@@ -345,14 +348,16 @@ def test_sentry_dsn_accepts_events(platform: Platform) -> None:
     dsn = secret(platform, "sentry", "dsn_env")
     key, _, rest = dsn.removeprefix("http://").partition("@")
     host, _, project_id = rest.partition("/")
-    status, _ = http(f"http://{host}/api/{project_id}/store/?sentry_key={key}", method="POST", body={"message": "x"})
+    status, _ = http(f"http://{host}/api/{project_id}/store/?sentry_key={key}", method="POST",
+                     body={"message": "x"})
     assert status == 200
 
 
 def recent_log_lines(platform: Platform) -> list[str]:
     env = platform.env["logs"]
     now = time.time_ns()
-    query = urllib.parse.urlencode({"query": env["query"], "start": now - 3600 * 10**9, "end": now, "limit": 50})
+    query = urllib.parse.urlencode({"query": env["query"], "start": now - 3600 * 10**9, "end": now,
+                                    "limit": 50})
     answer = get_json(f"{env['url']}/loki/api/v1/query_range?{query}")
     assert answer["status"] == "success" and answer["data"]["resultType"] == "streams"
     return [line for stream in answer["data"]["result"] for _, line in stream["values"]]
@@ -384,8 +389,8 @@ def test_backups_are_real_and_restorable(platform: Platform) -> None:
     assert len(files) == 8  # today and 1, 2, 3 days ago, each as .dump and .sql.gz
     newest = backups.newest(Path(env["directory"]))
     dump = next(p for p in newest if p.suffix == ".dump")
-    listing = subprocess.run([str(PG_BIN / "pg_restore"), "--list", str(dump)], capture_output=True, text=True,
-                             timeout=30)
+    listing = subprocess.run([str(PG_BIN / "pg_restore"), "--list", str(dump)], capture_output=True,
+                             text=True, timeout=30)
     assert listing.returncode == 0 and "TABLE public patients" in listing.stdout
     sql = gzip.decompress(next(p for p in newest if p.name.endswith(".sql.gz")).read_bytes()).decode()
     assert "CREATE TABLE public.orders" in sql
@@ -450,7 +455,8 @@ def test_fault_toggles_at_run_time(platform: Platform, fault: str) -> None:
 
 
 def restore_fails(dump: Path) -> bool:
-    listing = subprocess.run([str(PG_BIN / "pg_restore"), "--list", str(dump)], capture_output=True, timeout=30)
+    listing = subprocess.run([str(PG_BIN / "pg_restore"), "--list", str(dump)], capture_output=True,
+                             timeout=30)
     return listing.returncode != 0
 
 

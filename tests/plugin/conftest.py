@@ -18,8 +18,9 @@ from cutover_project import Project
 # Import the plugin and its clients here, in the outer process: pytester's in-process runs drop
 # modules first imported inside them, and a fresh http.cookiejar next to an old `requests` fails
 # with "You can only merge into CookieJar". Importing does not register the plugin.
-import pytest_cutover.clients.http  # noqa: F401
+import pytest_cutover.clients.http
 import pytest_cutover.plugin  # noqa: F401
+
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)

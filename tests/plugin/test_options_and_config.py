@@ -6,7 +6,6 @@ from __future__ import annotations
 from fnmatch import fnmatch
 
 import pytest
-
 from cutover_project import CONFIG, Project
 
 PASSING = {"test_a": "def test_a():\n    pass\n"}
@@ -140,8 +139,10 @@ BAD = {
     "thresholds not a table": (_bad("thresholds = 5\n"), [], "*thresholds: expected a table, got 5*"),
     "missing base_url": (_bad(replace=('kind = "other"\nbase_url = "{url}"', 'kind = "other"')), [],
                          "*environments.local.base_url: missing*"),
-    "include missing": (_bad('include = "run/local.toml"\n'), [], "*include '*run/local.toml' does not exist*"),
-    "env_file missing": (_bad('env_file = "secrets.env"\n'), [], "*env_file: '*secrets.env' does not exist*"),
+    "include missing": (_bad('include = "run/local.toml"\n'), [],
+                        "*include '*run/local.toml' does not exist*"),
+    "env_file missing": (_bad('env_file = "secrets.env"\n'), [],
+                         "*env_file: '*secrets.env' does not exist*"),
     "unknown top-level table": ("[enviroments.x]\n" + BASE, [], "*enviroments: unknown top-level table*"),
     "allow destructive names nothing": (None, ["--cutover-allow-destructive=nonexistent"],
                                         "*--cutover-allow-destructive='nonexistent' names no environment*"),
@@ -200,7 +201,8 @@ def test_no_tests_collected_keeps_exit_code_5(project: Project) -> None:
 
 
 def test_help_works_while_the_config_is_broken(project: Project) -> None:
-    (project.path / "cutover.toml").write_text(_bad('include = "run/local.toml"\n').replace("{url}", project.url))
+    (project.path / "cutover.toml").write_text(
+        _bad('include = "run/local.toml"\n').replace("{url}", project.url))
     result = project.run("--help")
     assert result.ret == 0, result.stderr.str()
     result.stdout.fnmatch_lines(["production cutover verification:", "*--cutover-env=CUTOVER_ENV*"])

@@ -12,10 +12,12 @@ NPM = {"auditReportVersion": 2, "vulnerabilities": {
 }, "metadata": {}}
 NPM6 = {"advisories": {"118": {"module_name": "minimist", "severity": "moderate"}}}
 TRIVY = {"ArtifactName": "ghcr.io/ils/ils-app:2.0.0", "Results": [
-    {"Target": "app", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "Severity": "HIGH"},
-                                          {"VulnerabilityID": "CVE-2", "PkgName": "zlib", "Severity": "MEDIUM"}]},
+    {"Target": "app", "Vulnerabilities": [
+        {"VulnerabilityID": "CVE-1", "PkgName": "openssl", "Severity": "HIGH"},
+        {"VulnerabilityID": "CVE-2", "PkgName": "zlib", "Severity": "MEDIUM"}]},
     {"Target": "node", "Vulnerabilities": None}]}
-PIP = {"dependencies": [{"name": "jinja2", "version": "2.0", "vulns": [{"id": "PYSEC-1", "fix_versions": []}]},
+PIP = {"dependencies": [{"name": "jinja2", "version": "2.0",
+                         "vulns": [{"id": "PYSEC-1", "fix_versions": []}]},
                         {"name": "requests", "version": "2.32", "vulns": []}]}
 
 

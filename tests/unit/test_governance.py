@@ -132,7 +132,8 @@ def test_waivers_load_from_the_file(tmp_path: Path) -> None:
     ('[[waiver]]\ncheck = "x"\njustification = "j"\napprover = "a"\nexpires = "soon"\n',
      "signoffs.toml waiver #1: Invalid isoformat string: 'soon'"),
     ('[[waiver]]\ncheck = "x"\n', "signoffs.toml waiver #1: missing justification, approver, expires"),
-    ('[[signof]]\nitem = "a"\n', "signoffs.toml: unknown table 'signof' (expected [[signoff]] or [[waiver]])"),
+    ('[[signof]]\nitem = "a"\n',
+     "signoffs.toml: unknown table 'signof' (expected [[signoff]] or [[waiver]])"),
     ("[[signoff]\n", "is not valid TOML"),
 ])
 def test_mistakes_in_the_signoff_file_are_problems(tmp_path: Path, text: str, problem: str) -> None:

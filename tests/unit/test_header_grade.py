@@ -58,12 +58,14 @@ def test_cookie_flags_are_graded_by_the_worst_cookie(cookie, delta):
 
 
 def test_unsafe_inline_csp_costs_20():
-    result = grade(Observation({**ILS_HEADERS, "Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}))
+    result = grade(Observation({**ILS_HEADERS,
+                                "Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}))
     assert result.score == 80
 
 
 def test_no_https_redirect_and_reflected_cors_are_penalised():
-    result = grade(Observation(ILS_HEADERS, https_redirect=False, cors_origin_reflected_with_credentials=True))
+    result = grade(Observation(ILS_HEADERS, https_redirect=False,
+                               cors_origin_reflected_with_credentials=True))
     assert result.score == 30 and result.letter == "D"
 
 

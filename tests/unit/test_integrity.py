@@ -89,7 +89,7 @@ def test_relation_parses(text):
 
 
 def test_a_malformed_relation_is_refused():
-    with pytest.raises(ValueError, match="orders.patient_id -> patients.id"):
+    with pytest.raises(ValueError, match=r"orders\.patient_id -> patients\.id"):
         Relation.parse("orders -> patients")
 
 

@@ -14,7 +14,8 @@ def record(env="staging", markers=("rollback_drill",), verdict="GO", hours_ago=1
 
 def test_appended_records_read_back_equal(tmp_path):
     ledger = Ledger(tmp_path / "history")
-    first = record(checks=[CheckOutcome("rollback/test_x.py::test_undo", "passed", ("t24.rollback-on-staging",))])
+    first = record(checks=[CheckOutcome("rollback/test_x.py::test_undo", "passed",
+                                        ("t24.rollback-on-staging",))])
     ledger.append(first)
     assert list(ledger.records()) == [first]
 
@@ -58,4 +59,4 @@ def test_record_from_the_verdict_document_drops_the_marker_expression():
            "checks": [{"nodeid": "n", "outcome": "passed", "checklist": ["x.y"], "blocking": True}]}
     r = record_from_verdict(doc, NOW)
     assert (r.markers, r.verdict, r.checks[0].checklist) == (("readiness",), "GO", ("x.y",))
-    assert "GO for 'local' (readiness) release 2.0.0 at 2026-11-26 12:00 UTC" == r.describe()
+    assert r.describe() == "GO for 'local' (readiness) release 2.0.0 at 2026-11-26 12:00 UTC"

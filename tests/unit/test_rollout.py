@@ -36,7 +36,8 @@ HISTORY = [replica_set("1", "1.9.2"), replica_set("3", "2.0.0"), replica_set("2"
 
 
 def test_undo_picks_the_second_newest_revision_the_deployment_controls():
-    assert rollout.image_of(rollout.pick_revision(deployment(), HISTORY)["spec"]["template"]).endswith(":1.9.3")
+    picked = rollout.pick_revision(deployment(), HISTORY)
+    assert rollout.image_of(picked["spec"]["template"]).endswith(":1.9.3")
 
 
 def test_undo_to_an_explicit_revision():

@@ -44,7 +44,9 @@ def test_a_pass_does_not_clear_a_trigger_another_check_fired():
 
 
 def test_the_verdict_carries_the_triggers():
-    verdict = decide([CheckResult("t::a", "failed", "gone", rollback_triggers=["data_integrity"])], "local", [])
+    verdict = decide([CheckResult("t::a", "failed", "gone", rollback_triggers=["data_integrity"])],
+                     "local", [])
     assert verdict.decision == "ROLLBACK"
-    assert [t["state"] for t in verdict.triggers] == ["not evaluated", "not evaluated", "not evaluated", "fired"]
+    assert [t["state"] for t in verdict.triggers] == ["not evaluated", "not evaluated", "not evaluated",
+                                                      "fired"]
     assert verdict.to_dict()["triggers"][3]["details"] == ["t::a: gone"]

@@ -15,8 +15,7 @@ from ilsref.app.errors import ApiError, UnhandledErrorMiddleware, api_error_hand
 from ilsref.app.fault_effects import FaultEffectsMiddleware
 from ilsref.app.load_faults import LoadFaultsMiddleware
 from ilsref.app.metrics import MetricsMiddleware, metrics_endpoint
-from ilsref.app.security import (CorsMiddleware, CsrfMiddleware, RateLimitMiddleware,
-                                 SecurityHeadersMiddleware)
+from ilsref.app.security import CorsMiddleware, CsrfMiddleware, RateLimitMiddleware, SecurityHeadersMiddleware
 from ilsref.app.state import AppState
 
 

@@ -63,10 +63,10 @@ async def current_user(request: Request, roles: frozenset[str] | None = None) ->
         try:
             claims = jwt.decode(header[7:].strip(), state.config.jwt_secret, algorithms=["HS256"],
                                 options={"require": ["exp", "sub"]})
-        except jwt.ExpiredSignatureError:
-            raise ApiError(401, "TOKEN_EXPIRED", "Access token has expired")
-        except jwt.InvalidTokenError:
-            raise ApiError(401, "TOKEN_INVALID", "Invalid access token")
+        except jwt.ExpiredSignatureError as exc:
+            raise ApiError(401, "TOKEN_EXPIRED", "Access token has expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise ApiError(401, "TOKEN_INVALID", "Invalid access token") from exc
         if claims.get("type") != "access":
             raise ApiError(401, "TOKEN_INVALID", "Invalid access token")
         user = await state.db.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s",
@@ -143,7 +143,7 @@ async def login(request: Request) -> Response:
     await state.db.fetch("UPDATE users SET last_login_at = now() WHERE id = %s", (user["id"],))
     await audit.record(request, "login", user=user, entity_type="user", entity_id=user["id"])
     sid = secrets.token_urlsafe(32)
-    expire = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=SESSION_TTL_S)
+    expire = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=SESSION_TTL_S)
     await state.db.fetch("INSERT INTO sessions (sid, sess, expire) VALUES (%s, %s, %s)",
                          (sid, json.dumps({"userId": user["id"], "role": user["role"]}), expire))
     LOGINS.labels("success").inc()

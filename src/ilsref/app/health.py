@@ -26,7 +26,7 @@ def served_version(state: AppState) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def database_status(state: AppState) -> tuple[str, float | None, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,10 +33,8 @@ async def cached(state: AppState, name: str, company_id: str,
         return json.loads(hit)  # type: ignore[no-any-return]
     CACHE_MISSES.labels(name).inc()
     value = await compute()
-    try:
+    with contextlib.suppress(Exception):  # a failed write only costs the next read a miss
         await state.redis.set(key, json.dumps(value, default=str), ex=CACHE_TTL_S)
-    except Exception:
-        pass
     return value
 
 

@@ -13,8 +13,8 @@ from ilsref.app.errors import ApiError
 async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", "Request body must be JSON")
+    except ValueError as exc:
+        raise ApiError(400, "VALIDATION_ERROR", "Request body must be JSON") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "VALIDATION_ERROR", "Request body must be a JSON object")
     return body
@@ -33,8 +33,8 @@ def optional_date(body: dict[str, Any], name: str) -> dt.date | None:
         return None
     try:
         return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise _invalid(name, "must be a date (YYYY-MM-DD)")
+    except ValueError as exc:
+        raise _invalid(name, "must be a date (YYYY-MM-DD)") from exc
 
 
 def optional_number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
@@ -43,8 +43,8 @@ def optional_number(body: dict[str, Any], name: str, low: float, high: float) ->
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise _invalid(name, "must be a number")
+    except (TypeError, ValueError) as exc:
+        raise _invalid(name, "must be a number") from exc
     if not low <= number <= high:
         raise _invalid(name, f"must be between {low} and {high}")
     return number
@@ -54,8 +54,8 @@ def paging(request: Request, default: int = 50, maximum: int = 100) -> tuple[int
     try:
         limit = int(request.query_params.get("limit", default))
         offset = int(request.query_params.get("offset", 0))
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", "limit and offset must be integers")
+    except ValueError as exc:
+        raise ApiError(400, "VALIDATION_ERROR", "limit and offset must be integers") from exc
     return max(1, min(limit, maximum)), max(0, offset)
 
 

@@ -54,7 +54,7 @@ def seed(conn: psycopg.Connection, *, patients: int = 50, orders: int = 100) -> 
         ).fetchone()[0]  # type: ignore[index]
         user_ids = {}
         for account, (first, last) in zip(accounts, (("Sam", "Smoke"), ("Ada", "Admin"),
-                                                      ("Len", "Grinder"))):
+                                                      ("Len", "Grinder")), strict=True):
             user_ids[account.key] = conn.execute(
                 "INSERT INTO users (email, password_hash, first_name, last_name, role, company_id)"
                 " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
@@ -85,7 +85,7 @@ def seed(conn: psycopg.Connection, *, patients: int = 50, orders: int = 100) -> 
 
         for i in range(1, orders + 1):
             patient_id, name, born = rnd.choice(patient_ids)  # type: ignore[misc]
-            created = dt.datetime.now(dt.timezone.utc) - dt.timedelta(
+            created = dt.datetime.now(dt.UTC) - dt.timedelta(
                 days=rnd.randint(0, 120), minutes=rnd.randint(0, 600))
             conn.execute(
                 "INSERT INTO orders (order_number, company_id, patient_id, ecp_id, patient_name,"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 import json
+from collections.abc import Collection
 from typing import Any
 
 from ilsref.monitoring.plan import MonitoringPlan, ScrapeTarget
 from ilsref.monitoring.rules import rule_groups
 
 # The faults that change a generated file; toggling any other fault needs no reload.
-CONFIG_FAULTS = frozenset({"prom_target_down", "prom_missing_rule", "prom_rule_unknown_metric", "am_no_receiver"})
+CONFIG_FAULTS = frozenset({"prom_target_down", "prom_missing_rule", "prom_rule_unknown_metric",
+                           "am_no_receiver"})
 
 # `prom_target_down` points this job at a port nobody listens on.
 BROKEN_JOB = "redis"
@@ -60,7 +61,8 @@ def alertmanager_config(plan: MonitoringPlan, active_faults: Collection[str]) ->
         receivers: list[dict[str, Any]] = [{"name": receiver}]
     else:
         receiver = ONCALL_RECEIVER
-        receivers = [{"name": receiver, "webhook_configs": [{"url": plan.webhook_url, "send_resolved": True}]}]
+        receivers = [{"name": receiver,
+                      "webhook_configs": [{"url": plan.webhook_url, "send_resolved": True}]}]
     return {
         "global": {"resolve_timeout": "5m"},
         "route": {

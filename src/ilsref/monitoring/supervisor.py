@@ -60,7 +60,8 @@ class Server:
 
     def start(self) -> None:
         with (self.logs_dir / f"{self.name}.log").open("ab") as log:
-            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
         log_line(f"started {self.name} (pid {self.proc.pid})")
 
     def stop(self, timeout: float = 5.0) -> None:

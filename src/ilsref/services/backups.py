@@ -23,7 +23,8 @@ from ilsref.services.base import Context
 
 FAULTS = (
     Fault("backup_stale", "readiness/backups", "the newest backup is 3 days old", restart=True),
-    Fault("backup_corrupt", "readiness/backups", "the newest archives are truncated and garbled", restart=True),
+    Fault("backup_corrupt", "readiness/backups", "the newest archives are truncated and garbled",
+          restart=True),
     Fault("backup_missing", "readiness/backups", "the backup directory is empty", restart=True),
     Fault("backup_tiny", "readiness/backups", "the newest archives are a few bytes long", restart=True),
 )

@@ -42,7 +42,8 @@ def start(ctx: Context) -> None:
     ports = [free_udp_port(), free_udp_port()]
     ctx.run.spawn(
         "dns",
-        module_argv("ilsref.dnsserver", "--run-dir", str(ctx.run.path), *[a for p in ports for a in ("--port", str(p))]),
+        module_argv("ilsref.dnsserver", "--run-dir", str(ctx.run.path),
+                    *[a for p in ports for a in ("--port", str(p))]),
         env=module_env(),
     )
     for port in ports:

@@ -25,7 +25,8 @@ FAULTS = (
     Fault("prom_missing_rule", "readiness/monitoring", "the HighErrorRate alert rule is not loaded"),
     Fault("prom_rule_unknown_metric", "readiness/monitoring",
           "HighRequestRate refers to http_requests_count_total, which nothing exports"),
-    Fault("am_no_receiver", "readiness/monitoring", "Alertmanager routes every alert to a receiver without integrations"),
+    Fault("am_no_receiver", "readiness/monitoring",
+          "Alertmanager routes every alert to a receiver without integrations"),
     Fault("prom_down", "readiness/monitoring", "Prometheus is stopped (does not answer /-/ready)"),
 )
 
@@ -59,7 +60,8 @@ def _start_redis_exporter(ctx: Context) -> int:
     port = free_port()
     ctx.run.spawn(
         "redis-exporter",
-        [binary, f"--redis.addr=redis://{redis.hostname}:{redis.port}", f"--web.listen-address=127.0.0.1:{port}"],
+        [binary, f"--redis.addr=redis://{redis.hostname}:{redis.port}",
+         f"--web.listen-address=127.0.0.1:{port}"],
         env={"REDIS_PASSWORD": redis.password or ""},
     )
     return port
@@ -83,7 +85,8 @@ def wait_ready(url: str, timeout: float = READY_TIMEOUT) -> None:
 
 def start(ctx: Context) -> None:
     if "alert_webhook_url" not in ctx.facts:
-        raise RuntimeError("monitoring needs facts['alert_webhook_url']: start ilsref.services.standins first")
+        raise RuntimeError("monitoring needs facts['alert_webhook_url']:"
+                           " start ilsref.services.standins first")
     postgres_exporter_port = _start_postgres_exporter(ctx)
     redis_exporter_port = _start_redis_exporter(ctx)
 
@@ -98,14 +101,16 @@ def start(ctx: Context) -> None:
         faults_file=str(ctx.faults.path),
         logs_dir=str(ctx.run.logs),
         prometheus_binary=require_binary("prometheus", "prometheus"),
-        alertmanager_binary=require_binary("alertmanager", "prometheus-alertmanager", "prometheus-alertmanager"),
+        alertmanager_binary=require_binary("alertmanager", "prometheus-alertmanager",
+                                           "prometheus-alertmanager"),
         prometheus_port=prometheus_port,
         alertmanager_port=free_port(),
         webhook_url=ctx.facts["alert_webhook_url"],
         dead_port=free_port(),
         targets=[
             # The app's certificate names localhost, so the target must too.
-            ScrapeTarget("ils-app", f"localhost:{ctx.facts['app_https_port']}", "https", str(ctx.facts["ca_pem"])),
+            ScrapeTarget("ils-app", f"localhost:{ctx.facts['app_https_port']}", "https",
+                         str(ctx.facts["ca_pem"])),
             ScrapeTarget("postgres", f"127.0.0.1:{postgres_exporter_port}"),
             ScrapeTarget("redis", f"127.0.0.1:{redis_exporter_port}"),
             ScrapeTarget("prometheus", f"127.0.0.1:{prometheus_port}"),

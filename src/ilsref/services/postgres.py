@@ -7,6 +7,7 @@ shutdown (SIGINT) before the generic process-group kill.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -19,12 +20,12 @@ from pathlib import Path
 import psycopg
 
 from ilsref import migrations
+from ilsref.app.passwords import random_password
 from ilsref.faults import Fault
 from ilsref.migrations.seed import seed
 from ilsref.runtime import RunDir, alive, free_port, require_binary
 from ilsref.services.base import Context
 from ilsref.services.pychild import module_argv, module_env
-from ilsref.app.passwords import random_password
 
 MAX_CONNECTIONS = 100
 UNDERSIZED_MAX_CONNECTIONS = 20
@@ -133,10 +134,8 @@ def stop(run: RunDir, timeout: float = 10.0) -> None:
     """Fast shutdown (SIGINT to the postmaster: clients are cut, no waiting for them)."""
     pid = run.processes().get(SERVICE)
     if pid is not None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -16,8 +16,10 @@ from ilsref.standins.grafana import OVERVIEW_TITLE
 from ilsref.standins.sentry import ORG, PROJECT, PROJECT_ID
 
 FAULTS = (
-    Fault("grafana_down", "readiness/observability", "Grafana answers 503 on every endpoint, /api/health included"),
-    Fault("grafana_missing_dashboard", "readiness/observability", "the 'ILS 2.0 Overview' dashboard does not exist"),
+    Fault("grafana_down", "readiness/observability",
+          "Grafana answers 503 on every endpoint, /api/health included"),
+    Fault("grafana_missing_dashboard", "readiness/observability",
+          "the 'ILS 2.0 Overview' dashboard does not exist"),
     Fault("sentry_unreachable", "readiness/observability", "Sentry's API answers 503"),
     Fault("sentry_critical_issue", "readiness/observability",
           "an unresolved fatal issue, first seen in the current release, is open in Sentry"),
@@ -27,8 +29,8 @@ FAULTS = (
           "the log store holds ERROR lines with stack traces from the app over the last 10 minutes"),
 )
 
-GRAFANA_TOKEN_ENV = "CUTOVER_LOCAL_GRAFANA_TOKEN"
-SENTRY_TOKEN_ENV = "CUTOVER_LOCAL_SENTRY_TOKEN"
+GRAFANA_TOKEN_ENV = "CUTOVER_LOCAL_GRAFANA_TOKEN"  # noqa: S105 - the name of an env variable
+SENTRY_TOKEN_ENV = "CUTOVER_LOCAL_SENTRY_TOKEN"  # noqa: S105 - the name of an env variable
 SENTRY_DSN_ENV = "CUTOVER_LOCAL_SENTRY_DSN"
 
 

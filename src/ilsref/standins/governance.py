@@ -121,7 +121,8 @@ class Watcher:
     """Acts on Alertmanager and the Kubernetes emulator while the matching fault is on."""
 
     def __init__(self, faults: FaultState, alertmanager: str, kube_api: str, namespace: str) -> None:
-        self.faults, self.alertmanager, self.kube_api, self.namespace = faults, alertmanager, kube_api, namespace
+        self.faults, self.alertmanager = faults, alertmanager
+        self.kube_api, self.namespace = kube_api, namespace
         self.originals: dict[str, str] = {}  # object URL -> the value a fault replaced
         self.alert_on = False
 

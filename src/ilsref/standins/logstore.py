@@ -109,7 +109,8 @@ def query_range(params: dict[str, str], stale: bool, errors: bool = False) -> di
     return {
         "status": "success",
         "data": {"resultType": "streams", "result": list(streams.values()),
-                 "stats": {"summary": {"totalEntriesReturned": sum(len(s["values"]) for s in streams.values())}}},
+                 "stats": {"summary": {
+                     "totalEntriesReturned": sum(len(s["values"]) for s in streams.values())}}},
     }
 
 

@@ -121,7 +121,8 @@ class SentryHandler(StandinHandler):
             "id": PROJECT_ID, "slug": PROJECT, "name": PROJECT, "platform": "node", "status": "active",
             "dateCreated": "2025-11-02T10:14:07.000Z", "firstEvent": "2025-11-02T10:31:44.000Z",
             "isBookmarked": False, "isMember": True, "hasAccess": True, "features": ["releases"],
-            "organization": {"id": "1", "slug": ORG, "name": "ILS", "status": {"id": "active", "name": "active"}},
+            "organization": {"id": "1", "slug": ORG, "name": "ILS",
+                             "status": {"id": "active", "name": "active"}},
             "latestRelease": {"version": self.server.release},
         }
 
@@ -130,7 +131,8 @@ class SentryHandler(StandinHandler):
             self.reply_json(503, {"detail": "Service unavailable"})
             return
         parts = [p for p in self.path_only.split("/") if p]
-        if len(parts) != 3 or parts[0] != "api" or parts[1] != PROJECT_ID or parts[2] not in ("envelope", "store"):
+        if (len(parts) != 3 or parts[0] != "api" or parts[1] != PROJECT_ID
+                or parts[2] not in ("envelope", "store")):
             self.reply_json(404, {"detail": "The requested resource does not exist"})
             return
         self.read_body()
