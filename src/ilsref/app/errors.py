@@ -7,8 +7,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ilsref.app.middleware import HttpMiddleware
 from ilsref.app.responses import ApiJSONResponse
 
 log = logging.getLogger("ilsref.app")
@@ -40,20 +41,14 @@ def route_not_found(method: str, path: str) -> Response:
     return error_response(404, "NOT_FOUND", f"Route {method} {path} not found")
 
 
-class UnhandledErrorMiddleware:
+class UnhandledErrorMiddleware(HttpMiddleware):
     """Turns an unexpected exception into a 500 JSON answer *inside* the header middleware.
 
     Starlette's own ServerErrorMiddleware sits outside every user middleware, so its 500s would
     miss the security headers and the metrics.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:

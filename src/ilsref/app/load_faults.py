@@ -14,6 +14,7 @@ import random
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ilsref.app.errors import error_response
+from ilsref.app.middleware import HttpMiddleware
 from ilsref.app.security import is_health
 
 ADDED_LATENCY_S = {"latency_700ms": 0.7, "latency_1500ms": 1.5, "latency_2500ms": 2.5}
@@ -27,17 +28,18 @@ LEAK_BYTES = 1 << 20
 LEAK_CAP_BYTES = 768 << 20
 
 
-class LoadFaultsMiddleware:
+class LoadFaultsMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        super().__init__(app)
         self.requests = itertools.count()
         self.api_requests = itertools.count()
         self.leaked: list[bytes] = []
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/metrics":
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        return path != "/metrics"  # the scrape itself must not be slowed or counted
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state.ils
         active = state.faults.active()
         path: str = scope["path"]

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ilsref.app.config import RateLimit
 from ilsref.app.errors import error_response
+from ilsref.app.middleware import HttpMiddleware, on_response_start
 from ilsref.app.responses import ApiJSONResponse
 from ilsref.app.state import AppState
 
@@ -38,25 +38,10 @@ def _state(scope: Scope) -> AppState:
     return scope["app"].state.ils  # type: ignore[no-any-return]
 
 
-def on_response_start(send: Send, edit: Callable[[MutableHeaders, Message], None]) -> Send:
-    """A `send` that lets `edit` change the headers of the response as it starts."""
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            edit(MutableHeaders(scope=message), message)
-        await send(message)
-    return wrapped
-
-
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """The helmet() set ILS sends, minus whatever the active faults remove."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         active = _state(scope).faults.active()
 
         def edit(headers: MutableHeaders, message: Message) -> None:
@@ -83,19 +68,13 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, on_response_start(send, edit))
 
 
-class CorsMiddleware:
+class CorsMiddleware(HttpMiddleware):
     """Allow only the configured origin; `cors_reflect` reflects any origin with credentials."""
 
     ALLOW_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
     ALLOW_HEADERS = "Content-Type,Authorization,X-CSRF-Token,X-Requested-With"
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = _state(scope)
         request = Request(scope)
         origin = request.headers.get("origin")
@@ -125,21 +104,19 @@ class CorsMiddleware:
         return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HttpMiddleware):
     """Fixed-window limits per client IP in Redis (express-rate-limit's draft-6 headers).
 
     `/api/auth/*` has its own stricter window; health paths are exempt. If Redis fails the
     request goes through: a limiter must not take the API down with it.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        return path.startswith("/api/") and not is_health(path)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/api/") or is_health(path):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
         state = _state(scope)
         if state.fault("rate_limit_off"):
             await self.app(scope, receive, send)
@@ -197,16 +174,10 @@ class RateLimitMiddleware:
         return int(used), reset_in
 
 
-class CsrfMiddleware:
+class CsrfMiddleware(HttpMiddleware):
     """Double-submit cookie: GETs receive `csrf-token`; other API calls echo it in X-CSRF-Token."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         cookie = request.cookies.get(CSRF_COOKIE)
         path = scope["path"]
