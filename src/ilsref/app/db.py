@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg.errors
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,6 +41,21 @@ class Database:
                        ) -> dict[str, Any] | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
+
+    async def insert_numbered(self, sql: str, values: Sequence[Any], new_number: Callable[[], str],
+                              what: str, attempts: int = 5) -> tuple[str, dict[str, Any]]:
+        """Run an INSERT ... RETURNING whose first parameter is a fresh random number (an order or
+        customer number); the rare clash with an existing one is retried with another number."""
+        for _ in range(attempts):
+            number = new_number()
+            try:
+                row = await self.fetchrow(sql, (number, *values))
+            except psycopg.errors.UniqueViolation:
+                continue
+            if row is None:
+                raise RuntimeError(f"the INSERT of a new {what} returned no row")
+            return number, row
+        raise RuntimeError(f"could not allocate {what}")
 
     async def ping(self, sql: str = "SELECT 1", timeout: float = 3.0) -> float:
         """Seconds a trivial query takes end to end (raises when the database is unreachable)."""

@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 from typing import Any
 
-import psycopg.errors
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -77,19 +76,10 @@ async def create_order(request: Request) -> Response:
                          body["lensType"], body["lensMaterial"], body["coating"],
                          body.get("frameType") or None, body.get("notes") or None,
                          *numbers.values()]
-    for _ in range(5):  # random order numbers: retry the rare clash
-        number = f"ORD-{dt.date.today():%Y%m%d}-{secrets.token_hex(3).upper()}"
-        try:
-            row = await state.db.fetchrow(
-                f"INSERT INTO orders (order_number, {', '.join(columns)})"
-                f" VALUES ({', '.join(['%s'] * (len(columns) + 1))}) RETURNING {COLUMNS}",
-                (number, *values))
-            break
-        except psycopg.errors.UniqueViolation:
-            continue
-    else:
-        raise RuntimeError("could not allocate an order number")
-    assert row is not None
+    number, row = await state.db.insert_numbered(
+        f"INSERT INTO orders (order_number, {', '.join(columns)})"
+        f" VALUES ({', '.join(['%s'] * (len(columns) + 1))}) RETURNING {COLUMNS}", values,
+        lambda: f"ORD-{dt.date.today():%Y%m%d}-{secrets.token_hex(3).upper()}", "an order number")
     ORDERS_PROCESSED.labels(row["status"]).inc()
     await audit.record(request, "create", user=user, entity_type="order", entity_id=row["id"],
                        details={"orderNumber": number})

@@ -6,7 +6,6 @@ import re
 import secrets
 from typing import Any
 
-import psycopg.errors
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -68,20 +67,12 @@ async def create_patient(request: Request) -> Response:
               address.get("address") or None, address.get("city") or None,
               address.get("postcode") or None, body.get("customerReferenceLabel") or None,
               body.get("customerReferenceNumber") or None)
-    for _ in range(5):  # a clash of random customer numbers is rare; retry it
-        number = f"CUST-{secrets.token_hex(4).upper()}"
-        try:
-            row = await state.db.fetchrow(
-                "INSERT INTO patients (customer_number, company_id, name, date_of_birth, email,"
-                " phone, nhs_number, address, city, postcode, customer_reference_label,"
-                f" customer_reference_number) VALUES (%s, {', '.join(['%s'] * 11)})"
-                f" RETURNING {COLUMNS}", (number, *values))
-            break
-        except psycopg.errors.UniqueViolation:
-            continue
-    else:
-        raise RuntimeError("could not allocate a customer number")
-    assert row is not None
+    number, row = await state.db.insert_numbered(
+        "INSERT INTO patients (customer_number, company_id, name, date_of_birth, email,"
+        " phone, nhs_number, address, city, postcode, customer_reference_label,"
+        f" customer_reference_number) VALUES (%s, {', '.join(['%s'] * 11)})"
+        f" RETURNING {COLUMNS}", values, lambda: f"CUST-{secrets.token_hex(4).upper()}",
+        "a customer number")
     await audit.record(request, "create", user=user, entity_type="patient", entity_id=row["id"],
                        details={"customerNumber": number})
     return ApiJSONResponse(_patient(row), status_code=201)
