@@ -14,8 +14,6 @@ python -m ilsref.dnsserver --run-dir RUN --port P1 --port P2
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from dnslib import CNAME, QTYPE, RCODE, RR, SOA, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
 from ilsref.faults import FaultState
+from ilsref.runtime import stop_on_signals
 
 ZONE = "example.test."
 APEX = "ils.example.test."
@@ -95,9 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start_thread()
     print(f"dns resolvers on udp ports {args.port}", flush=True)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     stop.wait()
     for server in servers:
         server.stop()

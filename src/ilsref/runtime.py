@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -164,6 +165,15 @@ def alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][:1] != "Z"
     except OSError:
         return False
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that SIGTERM (`ilsref down`) or SIGINT (Ctrl-C) sets: what a server's main thread
+    waits on before it shuts its listeners down."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def _reap(pid: int) -> None:

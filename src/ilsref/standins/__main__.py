@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import threading
 from pathlib import Path
 
 from ilsref.faults import FaultState
+from ilsref.runtime import stop_on_signals
 from ilsref.standins.common import StandinServer
 from ilsref.standins.grafana import GrafanaHandler
 from ilsref.standins.logstore import LogStoreHandler
@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         thread.start()
     print(f"stand-ins listening on {[s.server_port for s in servers]}", flush=True)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     stop.wait()
     for server in servers:
         server.shutdown()

@@ -23,7 +23,6 @@ import argparse
 import base64
 import datetime as dt
 import json
-import signal
 import ssl
 import threading
 import urllib.request
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ilsref.faults import FaultState
+from ilsref.runtime import stop_on_signals
 from ilsref.standins.common import StandinHandler, StandinServer
 
 DOCS = ("runbooks", "rollback-procedures", "user-docs")
@@ -178,11 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     faults = FaultState(args.run_dir / "run" / "faults.json")
     server = StandinServer(args.port, GovernanceHandler, faults, data_dir=args.run_dir / "governance")
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    stop = threading.Event()
+    stop = stop_on_signals()
     watcher = Watcher(faults, args.alertmanager, args.kube_api, args.namespace)
     threading.Thread(target=watcher.run, args=(stop,), daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     print(f"governance stand-in listening on {args.port}", flush=True)
     stop.wait()
     server.shutdown()
