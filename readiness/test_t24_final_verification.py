@@ -96,28 +96,25 @@ def test_staging_smoke_run_is_recent_and_go(ledger, staging, target, measure, ev
                SMOKE_AGE, evidence, 3600)
 
 
-def _drill_checks(record, items: tuple[str, ...]):
-    return [c for c in record.checks if set(c.checklist) & set(items)]
+def _drill_part_passed(ledger, staging, target, measure, evidence, items: tuple[str, ...],
+                      part: str) -> None:
+    """The latest staging rollback drill is a recent GO, ran checks of `items`, and they passed."""
+    record = _recent_go(ledger, staging.name, "rollback_drill", target, measure,
+                        "rollback_drill_age_days", DRILL_AGE, evidence, 86400)
+    checks = [c for c in record.checks if set(c.checklist) & set(items)]
+    assert checks, f"the latest rollback drill ({record.describe()}) ran no {part} check"
+    failed = [c.nodeid for c in checks if c.outcome != "passed"]
+    assert not failed, f"{part} checks did not pass in {record.describe()}: {', '.join(failed)}"
 
 
 @pytest.mark.checklist("t24.rollback-on-staging")
 def test_rollback_was_rehearsed_on_staging(ledger, staging, target, measure, evidence):
-    record = _recent_go(ledger, staging.name, "rollback_drill", target, measure,
-                        "rollback_drill_age_days", DRILL_AGE, evidence, 86400)
-    checks = _drill_checks(record, ROLLBACK_ITEMS)
-    assert checks, f"the latest rollback drill ({record.describe()}) ran no rollout-undo check"
-    failed = [c.nodeid for c in checks if c.outcome != "passed"]
-    assert not failed, f"rollout-undo checks did not pass in {record.describe()}: {', '.join(failed)}"
+    _drill_part_passed(ledger, staging, target, measure, evidence, ROLLBACK_ITEMS, "rollout-undo")
 
 
 @pytest.mark.checklist("t24.restore-works")
 def test_backup_restore_was_confirmed_on_staging(ledger, staging, target, measure, evidence):
-    record = _recent_go(ledger, staging.name, "rollback_drill", target, measure,
-                        "rollback_drill_age_days", DRILL_AGE, evidence, 86400)
-    checks = _drill_checks(record, RESTORE_ITEMS)
-    assert checks, f"the latest rollback drill ({record.describe()}) ran no restore check"
-    failed = [c.nodeid for c in checks if c.outcome != "passed"]
-    assert not failed, f"restore checks did not pass in {record.describe()}: {', '.join(failed)}"
+    _drill_part_passed(ledger, staging, target, measure, evidence, RESTORE_ITEMS, "restore")
 
 
 @pytest.mark.checklist("t24.legacy-backup")
