@@ -6,6 +6,7 @@ sampling the HPA while it runs; `server_view` is Prometheus' account of the same
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -34,7 +35,7 @@ from pytest_cutover.stash import settings_key
 from pytest_cutover.thresholds import Threshold
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-SCRAPE_WAIT_S = 15.0  # after the load, wait at most this long for Prometheus' next scrape
+SCRAPE_WAIT_S = 15.0  # before and after the load, wait at most this long for Prometheus' next scrape
 
 
 @dataclass
@@ -123,12 +124,38 @@ def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pyt
     prefix = f"cutover-load-{secrets.token_hex(3)}"
     env["CUTOVER_LOAD_ORDER_PREFIX"] = prefix
     runner = LocustRunner(LOCUSTFILE, tmp_path_factory.mktemp("locust"))
-    start = time.time() - 1.0
+    _await_fresh_scrape(target)
+    start = time.time()
     session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
     session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
     session.end = time.time()
     _remove_orders(target, session, prefix)
     return session
+
+
+def _await_fresh_scrape(target: Environment) -> None:
+    """Before the load starts, wait (bounded) for a Prometheus scrape of the app newer than now.
+
+    The server's counters at the window's start are those of the last scrape before it, which
+    can be a scrape interval old: requests made just before the load (a previous run's last
+    seconds) would otherwise be counted as load. Without Prometheus there is nothing to wait for;
+    an unreachable one is reported by the server-view checks."""
+    try:
+        prometheus = target.component("prometheus")
+    except Unavailable:
+        return
+    with contextlib.suppress(PromError):
+        _scraped_after(target, prometheus, time.time())
+
+
+def _scraped_after(target: Environment, prometheus: dict[str, Any], moment: float
+                   ) -> tuple[PromClient, str]:
+    """A client of Prometheus and the app's job, once a scrape of the app newer than `moment`
+    exists (or SCRAPE_WAIT_S has passed); raises PromError when Prometheus cannot be asked."""
+    prom = PromClient(prometheus["url"], timeout_s=target.timeout_s, ca_bundle=target.ca_bundle)
+    job = prometheus.get("job", "ils-app")
+    prom.wait_for_scrape_after(f'up{{job="{job}"}}', moment, SCRAPE_WAIT_S)
+    return prom, job
 
 
 def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> None:
@@ -157,10 +184,8 @@ def load_run(load_session: LoadSession) -> LoadRun:
 def server_view(target: Environment, load_session: LoadSession) -> ServerView:
     """Prometheus' view of the load window (after its next scrape has caught the last requests)."""
     prometheus = component_or_unverified(target, "prometheus")
-    prom = PromClient(prometheus["url"], timeout_s=target.timeout_s, ca_bundle=target.ca_bundle)
-    job = prometheus.get("job", "ils-app")
     try:
-        prom.wait_for_scrape_after(f'up{{job="{job}"}}', load_session.end, SCRAPE_WAIT_S)
+        prom, job = _scraped_after(target, prometheus, load_session.end)
     except PromError as exc:  # the checks cannot see the server side at all
         unverified(str(exc))
     stats = load_session.run.stats
