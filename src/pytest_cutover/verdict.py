@@ -22,13 +22,13 @@ GO, NO_GO, ROLLBACK = "GO", "NO-GO", "ROLLBACK"
 EXIT_CODES = {GO: 0, NO_GO: 1, ROLLBACK: 10}
 
 PASSED, FAILED, ERROR, WAIVED = "passed", "failed", "error", "waived"
-BLOCKING_OUTCOMES = {FAILED, ERROR, "unverified", "pending"}
+BLOCKING_OUTCOMES = {FAILED, ERROR, "unverified", "pending", "blocked"}
 
 
 @dataclass
 class CheckResult:
     nodeid: str
-    outcome: str  # passed failed error waived unverified not_applicable pending
+    outcome: str  # passed failed error waived unverified not_applicable pending blocked
     message: str = ""
     markers: list[str] = field(default_factory=list)
     checklist: list[str] = field(default_factory=list)
@@ -88,6 +88,9 @@ def decide(results: list[CheckResult], environment: str, markers: list[str]) -> 
             warnings.append(f"{r.nodeid}: failure waived by {r.waiver.get('approver')} until "
                             f"{r.waiver.get('expires')}: {r.waiver.get('justification')}")
         if r.outcome in BLOCKING_OUTCOMES and r.blocking:
+            if r.outcome == "blocked":  # the message already reads 'blocked by CAUSE: ...'
+                reasons.append(f"{r.nodeid} {_first_line(r.message)}")
+                continue
             label = {"error": "error", "unverified": "not verified",
                      "pending": "pending sign-off"}.get(r.outcome, "failed")
             reasons.append(f"{r.nodeid} {label}: {_first_line(r.message)}")

@@ -16,3 +16,10 @@ from pytest_cutover import outcomes
 ])
 def test_skip_reasons_parse_to_outcomes(reason: str, parsed: tuple[str, str]) -> None:
     assert outcomes.parse(reason) == parsed
+
+
+def test_blocked_message_carries_its_cause_and_splits_back() -> None:
+    message = outcomes.blocked_message("TLS verification failed for ils.local:443", "GET /api/health")
+    assert outcomes.parse(outcomes.tag(outcomes.BLOCKED, message)) == ("blocked", message)
+    assert outcomes.blocked_cause(message) == ("TLS verification failed for ils.local:443",
+                                               "GET /api/health")

@@ -106,3 +106,11 @@ def test_verdict_counts_outcomes_and_keeps_environment_and_markers() -> None:
 def test_long_failure_messages_are_cut_to_one_short_line() -> None:
     verdict = decide([check("failed", message="x" * 1000)], "p", [])
     assert len(verdict.reasons[0]) < 400
+
+
+def test_blocked_critical_flow_is_no_go_never_rollback() -> None:
+    verdict = decide([check("blocked", message="blocked by login throttled (429): sign in as 'smoke'",
+                            rollback_triggers=["critical_flow"])], "production", [])
+    assert verdict.decision == NO_GO
+    assert verdict.rollback_reasons == []
+    assert verdict.reasons == ["smoke/test_a.py::test_a blocked by login throttled (429): sign in as 'smoke'"]
