@@ -25,7 +25,8 @@ FAILED, PENDING, NOT_VERIFIED, WAIVED, NOT_APPLICABLE, VERIFIED = (
     "failed", "pending sign-off", "not verified", "waived", "not applicable", "verified")
 _RANK = [FAILED, PENDING, NOT_VERIFIED, WAIVED, NOT_APPLICABLE, VERIFIED]
 _FROM_OUTCOME = {"failed": FAILED, "error": FAILED, "pending": PENDING, "unverified": NOT_VERIFIED,
-                 "blocked": NOT_VERIFIED, "waived": WAIVED, "not_applicable": NOT_APPLICABLE, "passed": VERIFIED}
+                 "blocked": NOT_VERIFIED, "waived": WAIVED, "not_applicable": NOT_APPLICABLE,
+                 "passed": VERIFIED}
 
 
 @dataclass(frozen=True)
