@@ -11,6 +11,7 @@ Inputs (environment variables, set by the gate):
   CUTOVER_LOAD_ABORT        JSON: error_rate_pct, p95_ms, after_s, min_requests (abort-on-fail)
   CUTOVER_LOAD_WARMUP_S     seconds whose statistics are discarded (reset) before measuring
   CUTOVER_LOAD_STATS        where the exact final statistics are written (JSON) when Locust quits
+                            (with `history`: users, P95 and error rate sampled every second)
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ ABORT_WINDOW_S = 10
 # of all requests instead of a fraction of a per mille); they have their own budget.
 SETUP_REQUESTS = frozenset({"/api/auth/jwt/login", "/api/csrf-token"})
 PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
-_run: dict[str, Any] = {"aborted": ""}
+HISTORY_LIMIT = 3600  # one sample a second: an hour of run is plenty for the report's chart
+_run: dict[str, Any] = {"aborted": "", "history": []}
 
 
 def tls_context(cafile: str | None = None, **kwargs: Any) -> gevent.ssl.SSLContext:
@@ -186,6 +188,27 @@ def _watch_for_sustained_breach(environment: Any) -> None:
             return
 
 
+def _sample_history(environment: Any) -> None:
+    """Every second: users, the current P95 (Locust's rolling window) and the error rate of the
+    last ten seconds, for the report's load chart. Counters restart after the warm-up reset."""
+    window: collections.deque[tuple[int, int]] = collections.deque(maxlen=ABORT_WINDOW_S + 1)
+    started = time.monotonic()
+    while len(_run["history"]) < HISTORY_LIMIT:
+        gevent.sleep(1.0)
+        total = environment.stats.total
+        if window and total.num_requests < window[-1][0]:
+            window.clear()  # the warm-up was discarded: statistics start again from zero
+        window.append((total.num_requests, total.num_failures))
+        requests = window[-1][0] - window[0][0]
+        failures = window[-1][1] - window[0][1]
+        p95 = total.get_current_response_time_percentile(0.95)
+        _run["history"].append({
+            "t": round(time.monotonic() - started, 1), "users": environment.runner.user_count,
+            "requests": total.num_requests, "p95_ms": p95 if p95 is not None else None,
+            "error_rate_pct": round(100.0 * failures / requests, 3) if requests else None,
+            "warmup": not _run.get("warmup_discarded", False) and WARMUP_S > 0})
+
+
 def _discard_warmup(environment: Any) -> None:
     _run["warmup_requests"] = environment.stats.total.num_requests
     environment.stats.reset_all()  # on the master, the merged statistics of every worker
@@ -199,6 +222,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     _run["workers"] = len(getattr(environment.runner, "clients", {}) or {})  # gone at quitting
     if ABORT:
         gevent.spawn(_watch_for_sustained_breach, environment)
+    gevent.spawn(_sample_history, environment)
     if WARMUP_S > 0:
         gevent.spawn_later(WARMUP_S, _discard_warmup, environment)
 
@@ -225,7 +249,7 @@ def _write_final_stats(environment: Any, **_: Any) -> None:
                "endpoints": [_entry(e) for e in stats.entries.values()],
                "started": stats.total.start_time, "ended": time.time(), "aborted": _run["aborted"],
                "warmup_requests": _run.get("warmup_requests", 0),
-               "workers": workers, "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
+               "workers": workers, "history": _run["history"], "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
     tmp = f"{STATS_FILE}.tmp"
     with open(tmp, "w") as out:
         json.dump(payload, out, indent=2)

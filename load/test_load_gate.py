@@ -7,6 +7,7 @@ One Locust run per session (load/conftest.py); each check judges one number of i
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from pytest_cutover import unverified
 from pytest_cutover.clients.locust import LoadRun
-from pytest_cutover.loadstats import budget_for
+from pytest_cutover.loadstats import HISTORY_EVIDENCE, budget_for
 from pytest_cutover.thresholds import Threshold
 
 pytestmark = [pytest.mark.destructive]
@@ -29,6 +30,8 @@ def test_load_run_completes_with_final_statistics(load_run: LoadRun, evidence: C
                                      f"stages (seconds, users): {load_run.plan.stages}",
                                      f"workers connected: {stats.workers}"]))
     evidence("per-endpoint statistics (Locust, exact final numbers)", stats.table())
+    if stats.history:
+        evidence(HISTORY_EVIDENCE, json.dumps(list(stats.history)), "json")
     if load_run.html_report.is_file():
         page = load_run.html_report.read_text(errors="replace")
         evidence("Locust report", f'<iframe title="Locust report" style="width:100%;height:640px" '

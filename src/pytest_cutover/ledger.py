@@ -42,6 +42,7 @@ class Record:
     counts: dict[str, int] = field(default_factory=dict)
     checks: tuple[CheckOutcome, ...] = ()
     target: str = ""
+    report: str = ""  # this run's archived report, relative to the ledger folder ("" if none)
 
     def age(self, now: dt.datetime) -> dt.timedelta:
         return now - self.time
@@ -67,6 +68,7 @@ class Record:
         return {"time": self.time.isoformat(timespec="seconds"), "environment": self.environment,
                 "kind": self.kind, "release": self.release, "markers": list(self.markers),
                 "verdict": self.verdict, "counts": self.counts, "target": self.target,
+                **({"report": self.report} if self.report else {}),
                 "checks": [{"nodeid": c.nodeid, "outcome": c.outcome,
                             "checklist": list(c.checklist), "blocking": c.blocking}
                            for c in self.checks]}
@@ -79,7 +81,7 @@ class Record:
             environment=str(data["environment"]), kind=str(data.get("kind", "other")),
             release=data.get("release"), markers=tuple(data.get("markers", ())),
             verdict=str(data["verdict"]), counts=dict(data.get("counts", {})),
-            target=str(data.get("target", "")),
+            target=str(data.get("target", "")), report=str(data.get("report", "")),
             checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                       bool(c.get("blocking", True)))
                          for c in data.get("checks", ())))
@@ -92,6 +94,7 @@ def record_from_verdict(doc: dict[str, Any], now: dt.datetime | None = None) -> 
         time=now or dt.datetime.now(dt.UTC), environment=doc["environment"],
         kind=doc.get("environment_kind", "other"), release=doc.get("release"), markers=markers,
         verdict=doc["decision"], counts=dict(doc.get("counts", {})), target=doc.get("target", ""),
+        report=str(doc.get("report_archive", "")),
         checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                   bool(c.get("blocking", True))) for c in doc.get("checks", [])))
 

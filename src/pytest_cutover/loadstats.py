@@ -50,6 +50,8 @@ class LoadStats:
     workers: int
     errors: list[dict[str, Any]]
     warmup_requests: int = 0  # sent during the discarded warm-up
+    # one sample a second: {"t", "users", "requests", "p95_ms", "error_rate_pct", "warmup"}
+    history: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoadStats:
@@ -59,7 +61,8 @@ class LoadStats:
                    started=float(data["started"]), ended=float(data["ended"]),
                    aborted=str(data.get("aborted") or ""), workers=int(data.get("workers", 0)),
                    errors=list(data.get("errors", [])),
-                   warmup_requests=int(data.get("warmup_requests", 0)))
+                   warmup_requests=int(data.get("warmup_requests", 0)),
+                   history=tuple(h for h in data.get("history", []) if isinstance(h, dict)))
 
     def matching(self, pattern: str) -> list[EndpointStats]:
         """Endpoints a budget key applies to: the exact name, else every fnmatch match."""
@@ -76,6 +79,10 @@ class LoadStats:
                         f"{e.error_rate_pct:.2f} | {e.p50_ms:.0f} | {e.p95_ms:.0f} | "
                         f"{e.p99_ms:.0f} | {e.max_ms:.0f} |")
         return "\n".join(rows)
+
+
+# The evidence title under which the load gate files the time series; the report draws it.
+HISTORY_EVIDENCE = "load time series (every second: users, P95, error rate of the last 10 s)"
 
 
 def budget_for(name: str, budgets: dict[str, dict[str, float]]) -> str | None:

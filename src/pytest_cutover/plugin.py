@@ -352,12 +352,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     tr.section(f"cutover verdict: {verdict.decision}", sep="=", bold=True, **colour)
     tr.write_line(f"environment {verdict.environment!r}; "
                   f"covers {', '.join(verdict.markers) or 'no markers'}; exit code {verdict.exit_code}")
+    from pytest_cutover.humanize import tidy
+
     for title, lines in (("rollback triggers", verdict.rollback_reasons), ("reasons", verdict.reasons),
                          ("warnings", verdict.warnings)):
         if lines:
             tr.write_line(f"{title}:")
             for line in lines[:30]:
-                tr.write_line(f"  - {line}")
+                tr.write_line(f"  - {tidy(line)}")
             if len(lines) > 30:
                 tr.write_line(f"  … and {len(lines) - 30} more (see reports/verdict.json)")
     tr.write_line(f"reports: {reports_dir(config)}")

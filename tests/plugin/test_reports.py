@@ -85,7 +85,7 @@ def test_verdict_json_holds_decision_reasons_and_checks(go_run: Project) -> None
 def test_summary_and_go_announcement(go_run: Project) -> None:
     summary = go_run.report("summary.md").read_text()
     assert "Cutover verdict: **GO**" in summary
-    assert "| `test_health_answers` | health_latency_ms | 700 ms | 500 | 1000 | warning |" in summary
+    assert "| `test_health_answers` | health_latency_ms | 700 ms | 500 ms | 1,000 ms | warning |" in summary
     announcement = go_run.report("announcement.md").read_text()
     title = announcement.splitlines()[0]
     assert title.startswith("# ") and "2.0.0" in title and "rollback" not in title.lower()

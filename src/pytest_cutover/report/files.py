@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import checklist, ledger
+from pytest_cutover import checklist, humanize, ledger
 from pytest_cutover.report.announcement import announcement
 from pytest_cutover.stash import evidence_store_key, governance_key, redactor_key, results_key, settings_key
 from pytest_cutover.verdict import Verdict
@@ -45,32 +45,49 @@ def verdict_document(config: pytest.Config, verdict: Verdict) -> dict[str, Any]:
 
 
 def summary_markdown(doc: dict[str, Any]) -> str:
+    """The verdict for a CI step summary or a chat: causes first, human units (humanize)."""
+    from pytest_cutover.report.dashboard import causes
+
     icon = {"GO": "✅", "NO-GO": "⛔", "ROLLBACK": "⏪"}[doc["decision"]]
     counts = ", ".join(f"{n} {o}" for o, n in sorted(doc["counts"].items())) or "no checks"
     lines = [f"## {icon} Cutover verdict: **{doc['decision']}**", "",
              f"Environment `{doc['environment']}` ({doc['environment_kind']}) at {doc['target']}, "
              f"release `{doc['release'] or 'not set'}`; covers {', '.join(doc['markers']) or '-'}.",
              f"Checks: {counts}.", ""]
-    for title, key in (("Rollback triggers", "rollback_reasons"), ("Reasons", "reasons"),
-                       ("Warnings", "warnings")):
+    found = causes(doc)
+    if found:
+        lines.append("### Causes")
+        for c in found[:20]:
+            checks = c.get("checks") or []
+            where = f" ({len(checks)} check{'s' if len(checks) != 1 else ''})" if checks else ""
+            lines.append(f"- **{c.get('kind')}**: {humanize.tidy(str(c.get('cause')))}{where}")
+        lines.append("")
+    if doc.get("triggers"):
+        lines += ["### Rollback triggers", "", "| trigger | state | values |", "|---|---|---|"]
+        for t in doc["triggers"]:
+            values = "; ".join(humanize.tidy(d) for d in t.get("details", [])[:2]) or "-"
+            lines.append(f"| {t['rule']} | {t['state']} | {values} |")
+        lines.append("")
+    for title, key in (("Reasons", "reasons"), ("Warnings", "warnings")):
         if doc[key]:
-            lines.append(f"### {title}")
-            lines += [f"- {line}" for line in doc[key][:50]]
-            lines.append("")
+            lines.append(f"<details><summary>{title} ({len(doc[key])})</summary>\n")
+            lines += [f"- {humanize.tidy(line)}" for line in doc[key][:50]]
+            lines += ["", "</details>", ""]
     measured = [(c["nodeid"], m) for c in doc["checks"] for m in c["measurements"]]
     if measured:
         lines += ["### Measurements", "", "| check | measurement | value | warning | critical | level |",
                   "|---|---|---|---|---|---|"]
         for nodeid, m in measured[:60]:
-            lines.append(f"| `{nodeid.split('::')[-1]}` | {m['name']} | {m['value']:g} {m['unit']} | "
-                         f"{_n(m['warn'])} | {_n(m['crit'])} | {m['level']} |")
+            lines.append(f"| `{nodeid.split('::')[-1]}` | {m['name']} | "
+                         f"{humanize.quantity(m['value'], m['unit'])} | "
+                         f"{_n(m['warn'], m['unit'])} | {_n(m['crit'], m['unit'])} | {m['level']} |")
         lines.append("")
     lines.append("Full report: `go-no-go.html`; machine-readable: `verdict.json`.")
     return "\n".join(lines) + "\n"
 
 
-def _n(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
+def _n(value: Any, unit: str = "") -> str:
+    return "-" if value is None else humanize.quantity(value, unit)
 
 
 def _slug(nodeid: str) -> str:
@@ -99,12 +116,23 @@ def write_evidence(folder: Path, evidence: dict[str, list[dict[str, str]]], reda
     (folder / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
 
 
-def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> None:
+ARCHIVE_KEY = pytest.StashKey[Path]()  # where this run's reports are archived (history/runs/...)
+
+
+def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> dict[str, Any]:
     redact = config.stash[redactor_key]
     doc = verdict_document(config, verdict)
+    settings = config.stash[settings_key]
+    history = ledger.folder(folder, settings.environment.data, settings.path.parent)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    archive = f"runs/{stamp}-{_slug(settings.environment.name)}"
+    doc["report_archive"] = f"{archive}/go-no-go.html"  # the HTML is copied there when written
+    config.stash[ARCHIVE_KEY] = history / archive
     _write(folder / "verdict.json", json.dumps(doc, indent=2, default=str), redact)
     _write(folder / "summary.md", summary_markdown(doc), redact)
-    settings = config.stash[settings_key]
     _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)
     write_evidence(folder / "evidence", config.stash.get(evidence_store_key, {}), redact)
-    ledger.append_verdict(doc, ledger.folder(folder, settings.environment.data, settings.path.parent))
+    for name in ("verdict.json", "summary.md"):
+        _write(history / archive / name, (folder / name).read_text(encoding="utf-8"), redact)
+    ledger.append_verdict(doc, history)
+    return doc
