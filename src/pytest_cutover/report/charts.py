@@ -51,10 +51,14 @@ def series_chart(title: str, points: Sequence[tuple[float, float]], unit: str,
     parts.append(f'<text x="{left - 4}" y="{bottom + 4}" font-size="10" text-anchor="end">0</text>')
     for frac in (0.0, 0.5, 1.0):
         parts.append(f'<text x="{x(t_max * frac):.1f}" y="{bottom + 16}" font-size="10" '
-                     f'text-anchor="middle">{escape(humanize.duration(t_max * frac))}</text>')
-    for name, value in shown_levels.items():
-        colour = COLOURS.get(name, "#555")
-        parts.append(f'<line class="cv-level cv-level-{escape(name)}" x1="{left}" y1="{y(value):.1f}" '
+                     f'text-anchor="middle">{escape(humanize.duration(t_max * frac) if frac else "0 s")}</text>')
+    merged: dict[float, list[str]] = {}
+    for name, value in shown_levels.items():  # equal levels (critical = rollback) share one line
+        merged.setdefault(value, []).append(name)
+    for value, names in merged.items():
+        name = " = ".join(names)
+        colour = COLOURS.get(names[-1], "#555")
+        parts.append(f'<line class="cv-level {" ".join(f"cv-level-{escape(n)}" for n in names)}" x1="{left}" y1="{y(value):.1f}" '
                      f'x2="{right}" y2="{y(value):.1f}" stroke="{colour}" stroke-dasharray="6 4"/>'
                      f'<text x="{right + 4}" y="{y(value) + 4:.1f}" font-size="10" fill="{colour}">'
                      f"{escape(name)} {escape(humanize.quantity(value, unit))}</text>")
@@ -112,13 +116,14 @@ def timeline(runs: Sequence[dict[str, Any]], chart_id: str, now: dt.datetime, wi
              f'<line x1="{left}" y1="{axis}" x2="{right}" y2="{axis}" stroke="#888"/>']
     for n, run in enumerate(runs):
         cx = x(run["time"].timestamp())
+        tx = min(max(cx, left + 70), right - 70)  # keep labels inside the picture
         colour = COLOURS.get(run["verdict"], "#555")
         lift = (n % 3) * 16
         title = f"{run['label']}: {run['verdict']} ({humanize.ago(run['time'], now)})"
         dot = (f'<circle cx="{cx:.1f}" cy="{axis}" r="7" fill="{colour}"><title>{escape(title)}</title>'
-               f'</circle><text x="{cx:.1f}" y="{axis - 14 - lift}" font-size="10" text-anchor="middle">'
+               f'</circle><text x="{tx:.1f}" y="{axis - 14 - lift}" font-size="10" text-anchor="middle">'
                f"{escape(run['label'][:28])}</text>"
-               f'<text x="{cx:.1f}" y="{axis + 22 + lift}" font-size="10" text-anchor="middle" '
+               f'<text x="{tx:.1f}" y="{axis + 22 + lift}" font-size="10" text-anchor="middle" '
                f'fill="{colour}" font-weight="bold">{escape(run["verdict"])}</text>')
         link = run.get("link")
         parts.append(f'<a href="{escape(link)}">{dot}</a>' if link else dot)

@@ -243,7 +243,7 @@ def all_causes(doc: dict[str, Any]) -> str:
         checks = "".join(f"<li>{escape(n)}</li>" for n in c.get("checks", []))
         items.append(f'<li><span class="cv-tag">{escape(_KIND_LABEL.get(str(c.get("kind")), str(c.get("kind"))))}</span> '
                      f"{escape(humanize.tidy(str(c.get('cause', ''))))}"
-                     + (f"<details><summary>{len(c.get('checks', []))} checks</summary><ul>{checks}</ul></details>"
+                     + (f"<details><summary>{len(c.get('checks', []))} check{'s' if len(c.get('checks', [])) != 1 else ''}</summary><ul>{checks}</ul></details>"
                         if checks else "") + "</li>")
     return f'<h2 id="cv-all-causes">All causes ({len(found)})</h2><ol class="cv-list">{"".join(items)}</ol>'
 

@@ -49,6 +49,8 @@ STYLE = """
 .cv-cell{display:block;padding:3px 6px;border-radius:4px;color:#222;text-decoration:none;font-size:11px;
   line-height:1.25}
 .cv-cell b,.cv-cell span,.cv-cell small{display:block}.cv-cell span{font-size:12px}
+.cutover{color:#222;font-family:sans-serif}
+.cutover .cv-tag{background:#555;color:#fff}
 .cutover h2{font-family:sans-serif;margin:22px 0 8px}
 .cutover table{border-collapse:collapse;margin-bottom:12px;font-size:13px}
 .cutover td,.cutover th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;color:#222}
