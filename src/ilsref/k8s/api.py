@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ilsref.k8s import meta
+from ilsref.k8s import batch, meta
 from ilsref.k8s.controller import DeploymentController
 from ilsref.k8s.faultview import FaultView
 from ilsref.k8s.patching import PatchError, apply_patch
@@ -111,8 +111,11 @@ class Api:
             body.setdefault("metadata", {})["namespace"] = route.namespace
         if resource.kind in ("Deployment", "ReplicaSet"):
             body.pop("status", None)  # their controller writes status
+        body = batch.admit(resource.kind, body)
         with self.store.lock:
             created = self.store.create(resource, body)
+            if batch.bind_uid(created):
+                created = self.store.update(resource, created, check_version=False)
             return self._settle(resource, created)
 
     def replace(self, route: Route, body: Any) -> Obj:
@@ -129,6 +132,8 @@ class Api:
                 raise ApiError(400, "BadRequest", f"the name of the object ({name}) does not match "
                                f"the name on the URL ({route.name})")
             merged = self._merge_by_subresource(route, current, body)
+            if route.subresource is None:
+                merged = batch.admit(route.resource.kind, merged)
             updated = self.store.update(route.resource, merged)
             return self._settle(route.resource, updated)
 
@@ -149,6 +154,8 @@ class Api:
                 raise ApiError(422, "Invalid", "the patch does not produce an object")
             patched["metadata"]["name"] = current["metadata"]["name"]
             merged = self._merge_by_subresource(route, current, patched)
+            if route.subresource is None:
+                merged = batch.admit(route.resource.kind, merged)
             updated = self.store.update(route.resource, merged)
             return self._settle(route.resource, updated)
 

@@ -74,6 +74,12 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=("status",)),
     Resource("networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",),
              subresources=("status",)),
+    # admitted and stored (batch.py), not run: the emulator has no Job controller or scheduler
+    Resource("batch", "v1", "jobs", "Job", subresources=("status",), categories=ALL),
+    Resource("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), subresources=("status",),
+             categories=ALL),
+    Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",),
+             subresources=("status",)),
 )
 
 BY_PATH: dict[tuple[str, str, str], Resource] = {
