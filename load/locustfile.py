@@ -249,7 +249,8 @@ def _write_final_stats(environment: Any, **_: Any) -> None:
                "endpoints": [_entry(e) for e in stats.entries.values()],
                "started": stats.total.start_time, "ended": time.time(), "aborted": _run["aborted"],
                "warmup_requests": _run.get("warmup_requests", 0),
-               "workers": workers, "history": _run["history"], "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
+               "workers": workers, "history": _run["history"],
+               "errors": [e.to_dict() for e in list(stats.errors.values())[:20]]}
     tmp = f"{STATS_FILE}.tmp"
     with open(tmp, "w") as out:
         json.dump(payload, out, indent=2)

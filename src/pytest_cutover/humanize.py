@@ -101,7 +101,9 @@ def quantity(value: float, unit: str = "") -> str:
     if unit in _SIZE_UNITS:
         return size(value * _SIZE_UNITS[unit])
     if unit == "ms":
-        return duration(value / 1000) if value >= 10_000 else f"{number(round(value) if value >= 10 else value)} ms"
+        if value >= 10_000:
+            return duration(value / 1000)
+        return f"{number(round(value) if value >= 10 else value)} ms"
     return f"{number(value)} {unit}".strip()
 
 

@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "compare with the saved one (also $CUTOVER_SNAPSHOT=take)")
     group.addoption("--cutover-reports", metavar="DIR", default=None,
                     help="folder for verdict.json, summary.md, announcement.md (default: reports)")
+    group.addoption("--cutover-notify", metavar="URL", action="append", default=[],
+                    help="post the verdict to this chat webhook (Slack-compatible JSON; "
+                         "repeatable; also [environments.X.notify]); a failed post only warns")
     parser.addini("cutover_env", "default cutover environment")
     parser.addini("cutover_config", "path of cutover.toml, relative to the ini file")
     parser.addini("cutover_reports", "folder for report files", default="reports")
@@ -325,7 +328,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     verdict = compute_verdict(config)
     from pytest_cutover.report import files
 
-    files.write_all(config, verdict, reports_dir(config))
+    doc = files.write_all(config, verdict, reports_dir(config))
+    from pytest_cutover.report import notify
+
+    html = getattr(config.option, "htmlpath", None)
+    where = str(Path(html).resolve()) if html else str(reports_dir(config).resolve() / "summary.md")
+    config.stash[notify.RESULTS] = notify.deliver(config, doc, config.stash[redactor_key], where)
     if exitstatus in (0, 1):
         session.exitstatus = verdict.exit_code
 
@@ -363,3 +371,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             if len(lines) > 30:
                 tr.write_line(f"  … and {len(lines) - 30} more (see reports/verdict.json)")
     tr.write_line(f"reports: {reports_dir(config)}")
+    from pytest_cutover.report.notify import RESULTS
+
+    for line in config.stash.get(RESULTS, []):
+        tr.write_line(line, yellow="WARNING" in line)

@@ -157,10 +157,19 @@ COMPONENTS: dict[str, Any] = {
     "ledger": LEDGER,
 }
 
+# Chat webhooks that receive the verdict (report/notify.py); --cutover-notify adds URLs.
+NOTIFY = {
+    "urls": STRLIST,  # webhook URLs without a secret in them
+    "url_env": STR,  # variable holding a webhook URL with a token (Slack, Teams, Mattermost)
+    "timeout_s": NUMBER,  # per post (default 5)
+    "format": STR,  # "both" (Slack blocks + plain `cutover` object, default), "slack", "json"
+    "report_url": STR,  # where readers find the report (e.g. the CI artifact page)
+}
+
 ENVIRONMENT: dict[str, Any] = {
     "kind": STR, "base_url": URL, "http_url": URL, "release": STR, "ca_bundle": PATH,
     "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
-    "signoffs": PATH,
+    "signoffs": PATH, "notify": NOTIFY,
     "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
     **COMPONENTS,
 }

@@ -87,7 +87,8 @@ from pytest_cutover import pending, unverified
 @pytest.mark.parametrize("n", range(17))
 @pytest.mark.checklist("sec.security-headers")
 def test_endpoint_answers(n):
-    assert False, f"GET /api/v{{n}} answered 429 Too Many Requests (expected 200): rate limiter shared with the test client"
+    assert False, (f"GET /api/v{{n}} answered 429 Too Many Requests (expected 200): "
+                   "rate limiter shared with the test client")
 
 SIGN = [("team.war-room", "DevOps Lead"), ("team.war-room", "QA Lead"),
         ("docs.runbooks", "DevOps Lead"), ("t24.team-available", "Backend Lead"),
@@ -97,7 +98,8 @@ SIGN = [("team.war-room", "DevOps Lead"), ("team.war-room", "QA Lead"),
 @pytest.mark.parametrize(("item", "role"), [
     pytest.param(i, r, marks=pytest.mark.checklist(i)) for i, r in SIGN])
 def test_signed(item, role):
-    pending(f"no sign-off for {{item!r}}: it must be signed by the {{role}} in signoffs.toml (who, role, when, evidence)")
+    pending(f"no sign-off for {{item!r}}: it must be signed by the {{role}} in signoffs.toml "
+            "(who, role, when, evidence)")
 
 @pytest.mark.checklist("infra.cdn")
 def test_cdn():

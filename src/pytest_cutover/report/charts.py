@@ -29,7 +29,8 @@ def _scale(lo: float, hi: float, a: float, b: float) -> Any:
 def series_chart(title: str, points: Sequence[tuple[float, float]], unit: str,
                  levels: dict[str, float | None], chart_id: str, width: int = 640,
                  height: int = 220) -> str:
-    """`points` as (seconds since start, value); `levels` {"warning": 500, "critical": ..., "rollback": ...}."""
+    """`points` as (seconds since start, value); `levels` as {"warning": 500, "critical": 1000,
+    "rollback": 2000} (None: not drawn)."""
     if not points:
         return ""
     left, right, top, bottom = 56, width - 92, 28, height - 30
@@ -51,14 +52,16 @@ def series_chart(title: str, points: Sequence[tuple[float, float]], unit: str,
     parts.append(f'<text x="{left - 4}" y="{bottom + 4}" font-size="10" text-anchor="end">0</text>')
     for frac in (0.0, 0.5, 1.0):
         parts.append(f'<text x="{x(t_max * frac):.1f}" y="{bottom + 16}" font-size="10" '
-                     f'text-anchor="middle">{escape(humanize.duration(t_max * frac) if frac else "0 s")}</text>')
+                     f'text-anchor="middle">{escape(humanize.duration(t_max * frac) if frac else "0 s")}'
+                     "</text>")
     merged: dict[float, list[str]] = {}
     for name, value in shown_levels.items():  # equal levels (critical = rollback) share one line
         merged.setdefault(value, []).append(name)
     for value, names in merged.items():
         name = " = ".join(names)
         colour = COLOURS.get(names[-1], "#555")
-        parts.append(f'<line class="cv-level {" ".join(f"cv-level-{escape(n)}" for n in names)}" x1="{left}" y1="{y(value):.1f}" '
+        classes = " ".join(f"cv-level-{escape(n)}" for n in names)
+        parts.append(f'<line class="cv-level {classes}" x1="{left}" y1="{y(value):.1f}" '
                      f'x2="{right}" y2="{y(value):.1f}" stroke="{colour}" stroke-dasharray="6 4"/>'
                      f'<text x="{right + 4}" y="{y(value) + 4:.1f}" font-size="10" fill="{colour}">'
                      f"{escape(name)} {escape(humanize.quantity(value, unit))}</text>")

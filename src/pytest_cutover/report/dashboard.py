@@ -85,12 +85,17 @@ def _signature(message: str) -> str:
     return re.sub(r"/[\w/{}\[\].:-]*|\d+(?:\.\d+)?", "#", message)
 
 
+def _checks(n: int) -> str:
+    return f"{n} check{'s' if n != 1 else ''}"
+
+
 def _cause_line(c: dict[str, Any]) -> str:
     checks = c.get("checks") or []
     kind = str(c.get("kind", ""))
     short = ", ".join(escape(n.split("::")[-1]) for n in checks[:3])
     more = f" +{len(checks) - 3}" if len(checks) > 3 else ""
-    where = f' <span class="cv-checks">({len(checks)} check{"s" if len(checks) != 1 else ""}: {short}{more})</span>' if checks else ""
+    where = (f' <span class="cv-checks">({_checks(len(checks))}: {short}{more})</span>'
+             if checks else "")
     return (f'<li class="cv-cause cv-kind-{_cls(kind)}"><span class="cv-tag">'
             f"{escape(_KIND_LABEL.get(kind, kind))}</span> "
             f"{escape(humanize.tidy(str(c.get('cause', ''))))}{where}</li>")
@@ -190,7 +195,8 @@ def phase_grid(doc: dict[str, Any], items: list[Item]) -> str:
         detail = ", ".join(f"{n} {s}" for s, n in sorted(tally.items(), key=lambda kv: _WORST.index(kv[0])
                                                             if kv[0] in _WORST else 9))
         cells.append(f'<a class="cv-cell st-{_cls(worst)}" href="#cv-phase-{_cls(phase)}">'
-                     f"<b>{escape(label)}</b><span>{escape(worst)}</span><small>{escape(detail or 'no items')}"
+                     f"<b>{escape(label)}</b><span>{escape(worst)}</span>"
+                     f"<small>{escape(detail or 'no items')}"
                      "</small></a>")
     return ('<div class="cv-box"><h3>Plan phases</h3><div class="cv-grid" id="cutover-phases">'
             f"{''.join(cells)}</div></div>")
@@ -241,10 +247,11 @@ def all_causes(doc: dict[str, Any]) -> str:
     items = []
     for c in found:
         checks = "".join(f"<li>{escape(n)}</li>" for n in c.get("checks", []))
-        items.append(f'<li><span class="cv-tag">{escape(_KIND_LABEL.get(str(c.get("kind")), str(c.get("kind"))))}</span> '
-                     f"{escape(humanize.tidy(str(c.get('cause', ''))))}"
-                     + (f"<details><summary>{len(c.get('checks', []))} check{'s' if len(c.get('checks', [])) != 1 else ''}</summary><ul>{checks}</ul></details>"
-                        if checks else "") + "</li>")
+        kind = str(c.get("kind"))
+        more = (f"<details><summary>{_checks(len(c.get('checks', [])))}</summary><ul>{checks}</ul>"
+                "</details>") if checks else ""
+        items.append(f'<li><span class="cv-tag">{escape(_KIND_LABEL.get(kind, kind))}</span> '
+                     f"{escape(humanize.tidy(str(c.get('cause', ''))))}{more}</li>")
     return f'<h2 id="cv-all-causes">All causes ({len(found)})</h2><ol class="cv-list">{"".join(items)}</ol>'
 
 

@@ -218,7 +218,8 @@ class HtmlReport:
             for s in gov.signoffs:
                 state = " (expired)" if s.expired(now) else ""
                 out.append(f"<tr><td>{escape(s.item)}</td><td>{escape(s.who)}</td><td>{escape(s.role)}</td>"
-                           f"<td>{s.when:%Y-%m-%d %H:%M} ({escape(humanize.ago(s.when, now))})</td><td>{escape(s.evidence)}</td>"
+                           f"<td>{s.when:%Y-%m-%d %H:%M} ({escape(humanize.ago(s.when, now))})</td>"
+                           f"<td>{escape(s.evidence)}</td>"
                            f"<td>{s.expires.date() if s.expires else '-'}{state}</td></tr>")
             out.append("</table>")
         else:

@@ -73,7 +73,7 @@ def endpoint_budgets(doc: dict[str, Any]) -> str:
 
 
 def failed_flow_screenshots(doc: dict[str, Any], store: Store, limit: int = 3) -> str:
-    shots = []
+    shots: list[str] = []
     for c in doc.get("checks", []):
         if c.get("outcome") not in ("failed", "error") or "e2e" not in c.get("markers", []):
             continue
