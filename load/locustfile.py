@@ -188,25 +188,53 @@ def _watch_for_sustained_breach(environment: Any) -> None:
             return
 
 
+def _window_p95(older: dict[int, int], newer: dict[int, int]) -> float | None:
+    """P95 of the requests between two snapshots of Locust's cumulative {rounded ms: count}."""
+    counts = {ms: n - older.get(ms, 0) for ms, n in newer.items() if n > older.get(ms, 0)}
+    total = sum(counts.values())
+    if not total:
+        return None
+    seen = 0
+    for ms in sorted(counts):
+        seen += counts[ms]
+        if seen >= 0.95 * total:
+            return float(ms)
+    return None  # pragma: no cover - the loop reaches the total
+
+
+def _work_counters(stats: Any) -> tuple[int, int, dict[int, int]]:
+    """Requests, failures and response times of the judged requests (sign-in left out, as in
+    the gate's total)."""
+    requests = failures = 0
+    times: collections.Counter[int] = collections.Counter()
+    for entry in stats.entries.values():
+        if entry.name not in SETUP_REQUESTS:
+            requests, failures = requests + entry.num_requests, failures + entry.num_failures
+            times.update(entry.response_times)
+    return requests, failures, dict(times)
+
+
 def _sample_history(environment: Any) -> None:
-    """Every second: users, the current P95 (Locust's rolling window) and the error rate of the
-    last ten seconds, for the report's load chart. Counters restart after the warm-up reset."""
-    window: collections.deque[tuple[int, int]] = collections.deque(maxlen=ABORT_WINDOW_S + 1)
+    """Every second: users, and the P95 and error rate of the last ten seconds of the judged
+    requests, for the report's load chart (computed here from snapshots of the cumulative counters, so the warm-up reset
+    cannot skew them: the window restarts when the counters do)."""
+    window: collections.deque[tuple[int, int, dict[int, int]]] = collections.deque(
+        maxlen=ABORT_WINDOW_S + 1)
     started = time.monotonic()
     while len(_run["history"]) < HISTORY_LIMIT:
         gevent.sleep(1.0)
-        total = environment.stats.total
-        if window and total.num_requests < window[-1][0]:
+        counters = _work_counters(environment.stats)
+        if window and counters[0] < window[-1][0]:
             window.clear()  # the warm-up was discarded: statistics start again from zero
-        window.append((total.num_requests, total.num_failures))
+        window.append(counters)
         requests = window[-1][0] - window[0][0]
         failures = window[-1][1] - window[0][1]
-        p95 = total.get_current_response_time_percentile(0.95)
+        older = window[0][2] if len(window) > 1 else {}
         _run["history"].append({
             "t": round(time.monotonic() - started, 1), "users": environment.runner.user_count,
-            "requests": total.num_requests, "p95_ms": p95 if p95 is not None else None,
+            "requests": counters[0], "p95_ms": _window_p95(older, window[-1][2]),
             "error_rate_pct": round(100.0 * failures / requests, 3) if requests else None,
-            "warmup": not _run.get("warmup_discarded", False) and WARMUP_S > 0})
+            "warmup": WARMUP_S > 0 and not _run.get("warmup_discarded", False)})
 
 
 def _discard_warmup(environment: Any) -> None:

@@ -107,6 +107,19 @@ def test_healthy_report_attaches_the_locust_report_and_endpoint_table(healthy_lo
     assert "srcdoc=" in locust and len(locust) > 10_000, "the Locust HTML report is not attached"
 
 
+def test_healthy_report_draws_the_load_run_with_its_threshold_lines(healthy_load: Any) -> None:
+    html = healthy_load.html
+    for chart in ("cv-load-p95", "cv-load-errors"):
+        found = re.search(rf'<svg[^>]*id="{chart}".*?</svg>', html, flags=re.S)
+        assert found, f"no {chart} chart in a report that ran the load gate: {healthy_load.explain()}"
+        for level in ("warning", "critical", "rollback"):
+            assert f"cv-level-{level}" in found.group(0), f"{chart} has no {level} line"
+        assert found.group(0).count(" L") >= 3, f"{chart} draws fewer than four samples"
+    assert 'id="cv-endpoint-budgets"' in html, "no per-endpoint P95 against budget"
+    series = evidence_text(healthy_load, "final_statistics", "load_time_series")
+    assert '"p95_ms"' in series and '"error_rate_pct"' in series, series[:300]
+
+
 @pytest.mark.parametrize(("fault", "decision", "failing", "p95_level"), [
     # overall P95 ~710 ms: warning; but health's budget (P95 < 200 ms) is critical: NO-GO
     pytest.param("latency_700ms", "NO-GO", "test_endpoint_p95_within_its_budget[/api/health]",

@@ -93,7 +93,7 @@ def budget_bars(rows: Sequence[tuple[str, float, float | None, float | None]], c
                      f"{escape(name[:38])}</text>"
                      f'<rect x="{label_w}" y="{y0 + 3}" width="{max(1.0, x(value) - label_w):.1f}" '
                      f'height="{bar_h - 6}" fill="{colour}"/>'
-                     f'<text x="{x(value) + 4:.1f}" y="{y0 + 14}" font-size="10">'
+                     f'<text x="{width - 4}" y="{y0 + 14}" font-size="10" text-anchor="end">'
                      f"{escape(humanize.quantity(value, 'ms'))}</text>")
         for budget, name_ in ((warn, "warning"), (crit, "critical")):
             if budget is not None:

@@ -128,11 +128,14 @@ def banner(doc: dict[str, Any], now: dt.datetime, extra: str = "") -> str:
             f"{body}{extra}</section>")
 
 
+_NODE_PATH = re.compile(r"\S+\.py::")  # the check's name is enough on the first screen
+
+
 def triggers_table(doc: dict[str, Any]) -> str:
     rows = []
     for t in doc.get("triggers", []):
         state = str(t.get("state", "not evaluated"))
-        details = [humanize.tidy(d) for d in t.get("details", [])]
+        details = [_NODE_PATH.sub("", humanize.tidy(d)) for d in t.get("details", [])]
         value = "; ".join(details[:2]) + (f" (+{len(details) - 2})" if len(details) > 2 else "")
         rows.append(f'<tr class="tr-{_cls(state)}"><td>{escape(str(t.get("rule", t.get("name"))))}</td>'
                     f'<td class="cv-state">{escape(state)}</td><td>{escape(value or "-")}</td></tr>')

@@ -46,7 +46,7 @@ def load_series(store: Store) -> list[dict[str, Any]]:
 
 
 def load_charts(doc: dict[str, Any], store: Store) -> str:
-    history = load_series(store)
+    history = [h for h in load_series(store) if not h.get("warmup")]  # the gate judges no warm-up
     if not history:
         return ""
     p95 = [(float(h["t"]), float(h["p95_ms"])) for h in history if h.get("p95_ms") is not None]
