@@ -112,11 +112,11 @@ def test_first_screen_decides_at_1400x900(decided: Project, browser, tmp_path: P
         assert page.locator("#cutover-verdict h1").inner_text() == decision
         assert page.locator("#cutover-triggers tr").count() == 5  # header + the plan's four
         assert page.locator("#cutover-success tr").count() == 16 + 2  # 16 criteria, 2 headers
+        pdf = page.pdf(format="A4")  # "Save as PDF": the print stylesheet's A4 pages
+        assert re.search(rb"/MediaBox \[0 0 59[0-9.]+ 84[0-9.]+\]", pdf), "not an A4 page"
         shot = tmp_path / f"report-{decision.lower()}.png"
         page.screenshot(path=str(shot))
         if WRITE_DOCS:
             shutil.copyfile(shot, DOCS / "img" / shot.name)
-            page.pdf(path=str(tmp_path / "print.pdf"), format="A4")
-            shutil.copyfile(tmp_path / "print.pdf", DOCS / "img" / f"report-{decision.lower()}.pdf")
     finally:
         page.close()

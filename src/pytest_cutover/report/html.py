@@ -22,12 +22,12 @@ from pytest_cutover.verdict import decide
 STYLE = """
 <style>
 .cutover-banner{padding:10px 18px;margin:0 0 8px;border-radius:8px;color:#fff;font-family:sans-serif}
-.cutover-banner h1{margin:0 18px 0 0;font-size:40px;line-height:1}
+.cutover-banner h1{margin:0 18px 0 0;font-size:40px;line-height:1;white-space:nowrap}
 .cv-head{display:flex;align-items:center}
 .cv-meta{font-size:13px;line-height:1.45}
 .cutover-GO{background:#1e7e34}.cutover-NO-GO{background:#b02a37}.cutover-ROLLBACK{background:#6f1d8b}
 .cutover-banner ol,.cutover-banner ul{margin:6px 0 0 22px;padding:0;font-size:13px}
-.cutover-banner a{color:#fff}
+.cutover-banner a,.cutover-banner p,.cutover-banner li,.cutover-banner b{color:#fff}
 .cv-causes{margin:6px 0 0}
 .cv-tag{display:inline-block;padding:0 6px;border-radius:3px;background:rgba(0,0,0,.28);font-size:11px;
   text-transform:uppercase;letter-spacing:.03em}
