@@ -216,8 +216,8 @@ def _work_counters(stats: Any) -> tuple[int, int, dict[int, int]]:
 
 def _sample_history(environment: Any) -> None:
     """Every second: users, and the P95 and error rate of the last ten seconds of the judged
-    requests, for the report's load chart (computed here from snapshots of the cumulative counters, so the warm-up reset
-    cannot skew them: the window restarts when the counters do)."""
+    requests, for the report's load chart. Computed from snapshots of the cumulative counters,
+    so the warm-up reset cannot skew them: the window restarts when the counters do."""
     window: collections.deque[tuple[int, int, dict[int, int]]] = collections.deque(
         maxlen=ABORT_WINDOW_S + 1)
     started = time.monotonic()

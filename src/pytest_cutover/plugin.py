@@ -23,6 +23,7 @@ from pytest_cutover.stash import (
     evidence_store_key,
     governance_key,
     measurements_key,
+    notify_key,
     redactor_key,
     results_key,
     settings_key,
@@ -333,7 +334,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     html = getattr(config.option, "htmlpath", None)
     where = str(Path(html).resolve()) if html else str(reports_dir(config).resolve() / "summary.md")
-    config.stash[notify.RESULTS] = notify.deliver(config, doc, config.stash[redactor_key], where)
+    config.stash[notify_key] = notify.deliver(config, doc, config.stash[redactor_key], where)
     if exitstatus in (0, 1):
         session.exitstatus = verdict.exit_code
 
@@ -371,7 +372,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             if len(lines) > 30:
                 tr.write_line(f"  … and {len(lines) - 30} more (see reports/verdict.json)")
     tr.write_line(f"reports: {reports_dir(config)}")
-    from pytest_cutover.report.notify import RESULTS
-
-    for line in config.stash.get(RESULTS, []):
+    for line in config.stash.get(notify_key, []):
         tr.write_line(line, yellow="WARNING" in line)

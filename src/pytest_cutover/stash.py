@@ -19,6 +19,9 @@ verdict_key = pytest.StashKey[Verdict]()
 started_key = pytest.StashKey[float]()
 # nodeid -> evidence entries, gathered on the controller for the evidence bundle
 evidence_store_key = pytest.StashKey[dict[str, list[dict[str, str]]]]()
+# this run's folder under the ledger's history/runs/ (report/files.py), and the notify lines
+archive_key = pytest.StashKey[Any]()
+notify_key = pytest.StashKey[list[str]]()
 
 # per test
 measurements_key = pytest.StashKey[list[dict[str, Any]]]()

@@ -153,6 +153,12 @@ def test_critical_ui_faults_give_rollback(critical_faults: SmokeRun):
     assert run.returncode == 10 and run.verdict["decision"] == "ROLLBACK", run.explain()
 
 
+def test_the_report_shows_a_failed_flows_screenshot_among_its_pictures(critical_faults: SmokeRun):
+    pictures = critical_faults.html.split("<h2>Pictures</h2>", 1)
+    assert len(pictures) == 2, "no Pictures section in the go-no-go page of a failed browser run"
+    assert "<figure class='cv-shot'><img alt='failing step: " in pictures[1].split("<h2>", 1)[0]
+
+
 @pytest.mark.parametrize("batch", ["non_critical_faults", "critical_faults"])
 def test_each_fault_fails_exactly_its_flows(request: pytest.FixtureRequest, batch: str):
     run: SmokeRun = request.getfixturevalue(batch)

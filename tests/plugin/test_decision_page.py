@@ -5,9 +5,12 @@ summary or the terminal. With CUTOVER_DOCS_SCREENSHOTS=1 the screenshots land in
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,6 @@ from cutover_project import Project
 from decision_scenarios import SIGNOFFS, files
 
 CHROMIUM = os.environ.get("CUTOVER_CHROMIUM", "/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # read at import: the project fixture clears CUTOVER_* variables before each test
 WRITE_DOCS = os.environ.get("CUTOVER_DOCS_SCREENSHOTS") == "1"
@@ -85,38 +85,25 @@ def test_no_go_causes_are_grouped_and_pending_signoffs_by_role(project: Project)
     assert summary.index("### Causes") < summary.index("### Rollback triggers")
 
 
-@pytest.fixture(scope="module")
-def browser():
+def test_first_screen_decides_at_1400x900(decided: Project, tmp_path: Path) -> None:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def test_first_screen_decides_at_1400x900(decided: Project, browser, tmp_path: Path) -> None:
     decision = decided.verdict()["decision"]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
-        page.goto(decided.report("go-no-go.html").as_uri())
-        page.wait_for_selector("#cutover-verdict", timeout=10_000)
-        for selector in ("#cutover-verdict h1", "#cutover-causes", "#cutover-triggers",
-                         "#cutover-success", "#cutover-phases", "#cutover-signoff-counts"):
-            box = page.locator(selector).bounding_box()
-            assert box is not None, f"{selector} is not rendered"
-            assert box["y"] >= 0 and box["y"] + box["height"] <= 900 and box["x"] + box["width"] <= 1400, (
-                f"{selector} lies outside the first screen at 1400x900: {box}")
-        assert page.locator("#cutover-verdict h1").inner_text() == decision
-        assert page.locator("#cutover-triggers tr").count() == 5  # header + the plan's four
-        assert page.locator("#cutover-success tr").count() == 16 + 2  # 16 criteria, 2 headers
-        pdf = page.pdf(format="A4")  # "Save as PDF": the print stylesheet's A4 pages
-        assert re.search(rb"/MediaBox \[0 0 59[0-9.]+ 84[0-9.]+\]", pdf), "not an A4 page"
-        shot = tmp_path / f"report-{decision.lower()}.png"
-        page.screenshot(path=str(shot))
-        if WRITE_DOCS:
-            shutil.copyfile(shot, DOCS / "img" / shot.name)
-    finally:
-        page.close()
+    shot = tmp_path / f"report-{decision.lower()}.png"
+    selectors = ["#cutover-verdict h1", "#cutover-causes", "#cutover-triggers", "#cutover-success",
+                 "#cutover-phases", "#cutover-signoff-counts"]
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("render_page.py")),
+                           str(decided.report("go-no-go.html")), str(shot), "1400", "900", *selectors],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout)
+    for selector, box in found["boxes"].items():
+        assert box is not None, f"{selector} is not rendered"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900 and box["x"] + box["width"] <= 1400, (
+            f"{selector} lies outside the first screen at 1400x900: {box}")
+    assert found["verdict"] == decision
+    assert found["trigger_rows"] == 5  # header + the plan's four
+    assert found["success_rows"] == 16 + 2  # 16 criteria in two columns, each with a header
+    assert found["a4"] and found["pdf_pages"] >= 2, found
+    if WRITE_DOCS:
+        shutil.copyfile(shot, DOCS / "img" / shot.name)

@@ -60,7 +60,8 @@ def test_success_table_has_the_sixteen_criteria_with_targets_and_measured_values
 
 
 def test_phase_grid_names_the_plan_sections_and_the_worst_status() -> None:
-    rows = [{"id": "sec.rate-limiting", "status": "failed"}, {"id": "sec.https-enforced", "status": "verified"}]
+    rows = [{"id": "sec.rate-limiting", "status": "failed"},
+            {"id": "sec.https-enforced", "status": "verified"}]
     html = dashboard.phase_grid(_doc(checklist=rows), checklist.load())
     for label in ("T-7d infrastructure", "T-7d security", "T-24 hours", "Go/no-go",
                   "Deployment verification", "Monitoring"):

@@ -16,7 +16,14 @@ import pytest
 
 from pytest_cutover import checklist, humanize, ledger
 from pytest_cutover.report.announcement import announcement
-from pytest_cutover.stash import evidence_store_key, governance_key, redactor_key, results_key, settings_key
+from pytest_cutover.stash import (
+    archive_key,
+    evidence_store_key,
+    governance_key,
+    redactor_key,
+    results_key,
+    settings_key,
+)
 from pytest_cutover.verdict import Verdict
 
 
@@ -116,9 +123,6 @@ def write_evidence(folder: Path, evidence: dict[str, list[dict[str, str]]], reda
     (folder / "SHA256SUMS").write_text("\n".join(lines) + ("\n" if lines else ""))
 
 
-ARCHIVE_KEY = pytest.StashKey[Path]()  # where this run's reports are archived (history/runs/...)
-
-
 def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> dict[str, Any]:
     redact = config.stash[redactor_key]
     doc = verdict_document(config, verdict)
@@ -127,7 +131,7 @@ def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> dict[str
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     archive = f"runs/{stamp}-{_slug(settings.environment.name)}"
     doc["report_archive"] = f"{archive}/go-no-go.html"  # the HTML is copied there when written
-    config.stash[ARCHIVE_KEY] = history / archive
+    config.stash[archive_key] = history / archive
     _write(folder / "verdict.json", json.dumps(doc, indent=2, default=str), redact)
     _write(folder / "summary.md", summary_markdown(doc), redact)
     _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)

@@ -16,7 +16,14 @@ import pytest
 
 from pytest_cutover import checklist, humanize
 from pytest_cutover.report import dashboard, files, pictures
-from pytest_cutover.stash import evidence_store_key, governance_key, results_key, settings_key, verdict_key
+from pytest_cutover.stash import (
+    archive_key,
+    evidence_store_key,
+    governance_key,
+    results_key,
+    settings_key,
+    verdict_key,
+)
 from pytest_cutover.verdict import decide
 
 STYLE = """
@@ -183,7 +190,7 @@ class HtmlReport:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Keep a copy of this run's page next to the ledger, so the timeline can link to it."""
-        archive = config.stash.get(files.ARCHIVE_KEY, None)
+        archive = config.stash.get(archive_key, None)
         path = getattr(config.option, "htmlpath", None)
         if archive is not None and path and Path(path).is_file():
             archive.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,6 @@ import pytest
 from pytest_cutover import humanize
 from pytest_cutover.report.dashboard import causes
 
-RESULTS = pytest.StashKey[list[str]]()
 ICON = {"GO": ":white_check_mark:", "NO-GO": ":no_entry:", "ROLLBACK": ":rewind:"}
 DEFAULT_TIMEOUT_S = 5.0
 

@@ -77,13 +77,14 @@ def failed_flow_screenshots(doc: dict[str, Any], store: Store, limit: int = 3) -
     for c in doc.get("checks", []):
         if c.get("outcome") not in ("failed", "error") or "e2e" not in c.get("markers", []):
             continue
-        for entry in store.get(c["nodeid"], []):
-            if entry.get("kind") == "png" and len(shots) < limit:
+        pngs = [e for e in store.get(c["nodeid"], []) if e.get("kind") == "png"]
+        pngs.sort(key=lambda e: not e.get("title", "").startswith("failing step"))
+        for entry in pngs[:1]:
+            if len(shots) < limit:
                 shots.append(f"<figure class='cv-shot'><img alt='{escape(entry['title'])}' "
                              f"src='data:image/png;base64,{entry['content']}'><figcaption>"
                              f"{escape(c['nodeid'])}: {escape(humanize.tidy(c.get('message', '')))}"
                              "</figcaption></figure>")
-                break
     return "".join(shots)
 
 
