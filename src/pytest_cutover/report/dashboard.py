@@ -85,6 +85,10 @@ def _signature(message: str) -> str:
     return re.sub(r"/[\w/{}\[\].:-]*|\d+(?:\.\d+)?", "#", message)
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _checks(n: int) -> str:
     return f"{n} check{'s' if n != 1 else ''}"
 
@@ -98,7 +102,7 @@ def _cause_line(c: dict[str, Any]) -> str:
              if checks else "")
     return (f'<li class="cv-cause cv-kind-{_cls(kind)}"><span class="cv-tag">'
             f"{escape(_KIND_LABEL.get(kind, kind))}</span> "
-            f"{escape(humanize.tidy(str(c.get('cause', ''))))}{where}</li>")
+            f"{escape(_cut(humanize.tidy(str(c.get('cause', ''))), 220))}{where}</li>")
 
 
 def banner(doc: dict[str, Any], now: dt.datetime, extra: str = "") -> str:
@@ -136,7 +140,9 @@ def triggers_table(doc: dict[str, Any]) -> str:
     for t in doc.get("triggers", []):
         state = str(t.get("state", "not evaluated"))
         details = [_NODE_PATH.sub("", humanize.tidy(d)) for d in t.get("details", [])]
-        value = "; ".join(details[:2]) + (f" (+{len(details) - 2})" if len(details) > 2 else "")
+        # one value on the first screen (all of them are in the causes below and verdict.json)
+        value = _cut(details[0], 150) + (f" (+{len(details) - 1} more)" if len(details) > 1 else "") \
+            if details else ""
         rows.append(f'<tr class="tr-{_cls(state)}"><td>{escape(str(t.get("rule", t.get("name"))))}</td>'
                     f'<td class="cv-state">{escape(state)}</td><td>{escape(value or "-")}</td></tr>')
     return ('<div class="cv-box"><h3>Rollback triggers (T+0:30)</h3>'

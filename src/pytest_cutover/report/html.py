@@ -49,6 +49,7 @@ STYLE = """
 .cv-table{border-collapse:collapse;font-size:12px;width:100%}
 .cv-table td,.cv-table th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top;color:#222}
 .cv-success td:first-child{max-width:300px}
+#cutover-triggers td:first-child{min-width:150px}
 .tr-fired{background:#e9d5f2;font-weight:bold}.tr-clear{background:#d4edda}.tr-not-evaluated{background:#eee}
 .cv-signoffs{min-width:120px;font-size:13px}.cv-num{padding:2px 6px;margin:2px 0;border-radius:4px}
 .cv-num b{font-size:18px}
@@ -68,7 +69,7 @@ STYLE = """
 .st-not-applicable{background:#f1f1f1;color:#666}
 .cutover details{margin:6px 0}
 .cv-charts{display:flex;flex-wrap:wrap;gap:12px}.cv-chart{background:#fff;border:1px solid #ddd}
-.cv-shot img{max-width:640px;border:1px solid #ccc}
+.cv-shot{width:440px;margin:0;font-size:12px}.cv-shot img{width:100%;border:1px solid #ccc}
 @media print{
   @page{size:A4;margin:12mm}
   body{font-size:10pt;background:#fff}
