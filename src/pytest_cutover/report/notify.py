@@ -105,9 +105,8 @@ def targets(config: pytest.Config, env: Any) -> tuple[list[str], dict[str, Any]]
     table = dict(env.data.get("notify") or {})
     urls = list(config.getoption("--cutover-notify") or [])
     urls += list(table.get("urls") or [])
-    if table.get("url_env"):
-        # an unset variable means: no such webhook in this run (CI without the secret)
-        urls.append(env.env.get(table["url_env"]) or env.secrets_source.get(table["url_env"]) or "")
+    if table.get("url_env"):  # settings made sure the variable is set (like every *_env key)
+        urls.append(env.secret(table["url_env"]))
     return list(dict.fromkeys(u for u in urls if u)), table
 
 
