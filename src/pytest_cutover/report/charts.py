@@ -105,33 +105,32 @@ def budget_bars(rows: Sequence[tuple[str, float, float | None, float | None]], c
     return "".join(parts)
 
 
-def timeline(runs: Sequence[dict[str, Any]], chart_id: str, now: dt.datetime, width: int = 1000) -> str:
-    """runs: {"time": datetime, "label": str, "verdict": str, "link": str | None}, oldest first."""
+def timeline(runs: Sequence[dict[str, Any]], chart_id: str, now: dt.datetime) -> str:
+    """runs: {"time": datetime, "label": str, "verdict": str, "link": str | None}, oldest first.
+    Evenly spaced (a cutover is a sequence: a week of readiness, then minutes of go-live), each
+    run's time and kind written under its dot, its verdict above."""
     if not runs:
         return ""
-    left, right, axis = 30, width - 30, 70
-    first, last = runs[0]["time"], max(runs[-1]["time"], runs[0]["time"] + dt.timedelta(minutes=1))
-    x = _scale(first.timestamp(), last.timestamp(), left, right)
-    height = 150
+    step, left, axis = 64, 40, 46
+    width = left * 2 + step * (len(runs) - 1) + 120
+    height = 190
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cv-chart" id="{escape(chart_id)}" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              'aria-label="Cutover timeline">',
-             f'<line x1="{left}" y1="{axis}" x2="{right}" y2="{axis}" stroke="#888"/>']
+             f'<line x1="{left}" y1="{axis}" x2="{left + step * (len(runs) - 1)}" y2="{axis}" '
+             'stroke="#888"/>']
     for n, run in enumerate(runs):
-        cx = x(run["time"].timestamp())
-        tx = min(max(cx, left + 70), right - 70)  # keep labels inside the picture
+        cx = left + n * step
         colour = COLOURS.get(run["verdict"], "#555")
-        lift = (n % 3) * 16
         title = f"{run['label']}: {run['verdict']} ({humanize.ago(run['time'], now)})"
-        dot = (f'<circle cx="{cx:.1f}" cy="{axis}" r="7" fill="{colour}"><title>{escape(title)}</title>'
-               f'</circle><text x="{tx:.1f}" y="{axis - 14 - lift}" font-size="10" text-anchor="middle">'
-               f"{escape(run['label'][:28])}</text>"
-               f'<text x="{tx:.1f}" y="{axis + 22 + lift}" font-size="10" text-anchor="middle" '
-               f'fill="{colour}" font-weight="bold">{escape(run["verdict"])}</text>')
+        words = f"{run['time']:%m-%d %H:%M} {run['label']}"
+        dot = (f'<g><title>{escape(title)}</title>'
+               f'<text x="{cx}" y="{axis - 14}" font-size="10" text-anchor="middle" fill="{colour}" '
+               f'font-weight="bold">{escape(run["verdict"])}</text>'
+               f'<circle cx="{cx}" cy="{axis}" r="7" fill="{colour}"/>'
+               f'<text x="{cx}" y="{axis + 16}" font-size="10" transform="rotate(35 {cx} {axis + 16})">'
+               f"{escape(words[:34])}</text></g>")
         link = run.get("link")
         parts.append(f'<a href="{escape(link)}">{dot}</a>' if link else dot)
-    parts.append(f'<text x="{left}" y="{height - 6}" font-size="10">'
-                 f"{escape(f'{first:%Y-%m-%d %H:%M} UTC')}</text>"
-                 f'<text x="{right}" y="{height - 6}" font-size="10" text-anchor="end">'
-                 f"{escape(f'{last:%Y-%m-%d %H:%M} UTC')}</text></svg>")
+    parts.append("</svg>")
     return "".join(parts)

@@ -88,8 +88,11 @@ def failed_flow_screenshots(doc: dict[str, Any], store: Store, limit: int = 3) -
     return "".join(shots)
 
 
+_PHASE = {"rollback_drill": "rehearsal", "post_launch": "post-launch"}
+
+
 def ledger_timeline(folder: Path, html_dir: Path, now: dt.datetime, current: dict[str, Any],
-                    limit: int = 40) -> str:
+                    limit: int = 20) -> str:
     """The ledger's runs (the newest `limit`), each linked to its archived report when kept."""
     records = list(ledger.Ledger(folder).records())[-limit:]
     runs = []
@@ -100,6 +103,6 @@ def ledger_timeline(folder: Path, html_dir: Path, now: dt.datetime, current: dic
                 if candidate.is_file() or r.report == current.get("report_archive"):
                     link = os.path.relpath(candidate, html_dir)
                     break
-        label = f"{r.environment} {'+'.join(r.markers) or 'run'}"
+        label = f"{r.environment} {' + '.join(_PHASE.get(m, m) for m in r.markers) or 'run'}"
         runs.append({"time": r.time, "label": label, "verdict": r.verdict, "link": link})
     return charts.timeline(runs, "cv-timeline", now)
