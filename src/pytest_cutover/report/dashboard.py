@@ -81,7 +81,9 @@ _PREFIX = re.compile(r"^(?:AssertionError|Failed): ")
 
 
 def _signature(message: str) -> str:
-    """A message with its paths and numbers blanked: the same failure on 17 endpoints is one cause."""
+    """The message's first clause with its paths and numbers blanked: the same failure on 17
+    endpoints is one cause (details after the first ';' differ from check to check)."""
+    message = message.split("; ")[0]
     return re.sub(r"/[\w/{}\[\].:-]*|\d+(?:\.\d+)?", "#", message)
 
 
@@ -102,7 +104,7 @@ def _cause_line(c: dict[str, Any]) -> str:
              if checks else "")
     return (f'<li class="cv-cause cv-kind-{_cls(kind)}"><span class="cv-tag">'
             f"{escape(_KIND_LABEL.get(kind, kind))}</span> "
-            f"{escape(_cut(humanize.tidy(str(c.get('cause', ''))), 220))}{where}</li>")
+            f"{escape(_cut(humanize.tidy(str(c.get('cause', '')).split('; ')[0]), 220))}{where}</li>")
 
 
 def banner(doc: dict[str, Any], now: dt.datetime, extra: str = "") -> str:
