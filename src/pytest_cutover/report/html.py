@@ -221,6 +221,8 @@ class HtmlReport:
         now = dt.datetime.now(dt.UTC)
         out = ["<h2>Sign-offs</h2>"]
         if gov.signoffs:
+            out.append(f"<details{' open' if len(gov.signoffs) <= 10 else ''}><summary>"
+                       f"{len(gov.signoffs)} recorded sign-offs</summary>")
             out.append("<table id='cutover-signoffs'><tr><th>item</th><th>who</th><th>role</th>"
                        "<th>when</th><th>evidence</th><th>expires</th></tr>")
             for s in gov.signoffs:
@@ -229,7 +231,7 @@ class HtmlReport:
                            f"<td>{s.when:%Y-%m-%d %H:%M} ({escape(humanize.ago(s.when, now))})</td>"
                            f"<td>{escape(s.evidence)}</td>"
                            f"<td>{s.expires.date() if s.expires else '-'}{state}</td></tr>")
-            out.append("</table>")
+            out.append("</table></details>")
         else:
             out.append("<p>No sign-offs recorded.</p>")
         out.append("<h2>Waivers</h2>")
