@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +31,8 @@ class Receiver:
     def __init__(self, delay_s: float = 0.0) -> None:
         self.posts: list[dict[str, Any]] = []
         self.raw: list[str] = []
+        self.release = threading.Event()  # ends a slow answer early when the test is done
+        self.answered = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,11 +40,16 @@ class Receiver:
                 text = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 outer.raw.append(self.path + "\n" + text)
                 outer.posts.append(json.loads(text))
-                time.sleep(delay_s)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                outer.release.wait(delay_s)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the client gave up (timeout): that is what a slow receiver tests
+                finally:
+                    outer.answered.set()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -53,6 +59,9 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.release.set()
+        if self.posts:
+            self.answered.wait(5)  # no handler left writing after the test
         self.server.shutdown()
         self.server.server_close()
 
