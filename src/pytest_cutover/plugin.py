@@ -6,8 +6,10 @@ Aggregation (verdict, report files) happens only on the xdist controller or a se
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 
 from pytest_cutover import checklist, governance, outcomes
 from pytest_cutover.redact import Redactor
-from pytest_cutover.settings import ConfigError, choose, load
+from pytest_cutover.settings import ConfigError, choose, collect, settings_of
 from pytest_cutover.stash import (
     clients_key,
     evidence_key,
@@ -89,31 +91,23 @@ def reports_dir(config: pytest.Config) -> Path:
     return Path(chosen) if chosen else _ini_dir(config) / config.getini("cutover_reports")
 
 
+@pytest.hookimpl(tryfirst=True)  # before configure: junitxml and pytest-html read their paths there
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if _active(config):
+        _move_pytest_reports(config)
+
+
+@pytest.hookimpl(trylast=True)  # after every plugin and initial conftest registered its markers
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    if not _active(config) or config.option.help:  # --help works even while the config is broken
+    if not _active(config):
         return
-    ini_config = config.getini("cutover_config")
-    ini_path = str(_ini_dir(config) / ini_config) if ini_config else None
-    config_choice = choose(config.getoption("--cutover-config"), "--cutover-config", os.environ,
-                           "CUTOVER_CONFIG", ini_path, "cutover_config",
-                           str(Path.cwd() / "cutover.toml"), "default")
-    env_choice = choose(config.getoption("--cutover-env"), "--cutover-env", os.environ,
-                        "CUTOVER_ENV", config.getini("cutover_env") or None, "cutover_env",
-                        None, "[cutover] default_environment")
-    try:
-        settings = load(config_choice, env_choice)
-    except ConfigError as exc:
-        raise pytest.UsageError(exc.render()) from None
-    gov, problems = governance.load(settings.signoffs_path)
-    if problems:
-        raise pytest.UsageError(ConfigError(problems).render())
-    allowed = config.getoption("--cutover-allow-destructive")
-    if allowed and allowed not in settings.environments:
-        raise pytest.UsageError(
-            f"--cutover-allow-destructive={allowed!r} names no environment; expected one of: "
-            f"{', '.join(settings.environments)}")
+    if config.option.help:  # --help works even while the config is broken
+        return
+    settings, gov, problems = validate_run(config)
+    if problems or settings is None:
+        raise pytest.UsageError(ConfigError(problems or ["no cutover environment"]).render())
     config.stash[settings_key] = settings
     config.stash[governance_key] = gov
     config.stash[redactor_key] = Redactor(settings.environment.secret_values())
@@ -123,6 +117,89 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_cutover.report import html
 
         config.pluginmanager.register(html.HtmlReport(config), "cutover-html")
+
+
+def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str]]:
+    """One pass over everything the run will read, before anything is sent: the config file
+    (every environment, includes), sign-offs and waivers, options and environment variables."""
+    ini_config = config.getini("cutover_config")
+    ini_path = str(_ini_dir(config) / ini_config) if ini_config else None
+    config_choice = choose(config.getoption("--cutover-config"), "--cutover-config", os.environ,
+                           "CUTOVER_CONFIG", ini_path, "cutover_config",
+                           str(Path.cwd() / "cutover.toml"), "default")
+    env_choice = choose(config.getoption("--cutover-env"), "--cutover-env", os.environ,
+                        "CUTOVER_ENV", config.getini("cutover_env") or None, "cutover_env",
+                        None, "[cutover] default_environment")
+    found = collect(config_choice, env_choice)
+    problems = list(found.problems)
+    known_items = {i.id for i in checklist.load()}
+    gov, gov_problems = governance.load(found.signoffs_path, known_items,
+                                        governance.known_checks(_suite_root(config), _suite_paths(config)))
+    problems += gov_problems
+    problems += _option_problems(config, found)
+    settings = None
+    if not problems and found.name is not None:
+        settings = settings_of(found, config_choice, env_choice, os.environ)
+    return settings, gov, problems
+
+
+def _suite_root(config: pytest.Config) -> Path:
+    return Path(config.rootpath)
+
+
+def _suite_paths(config: pytest.Config) -> list[Path]:
+    """Where the run's checks live: the testpaths (waivers may name any check of the suite)."""
+    root = _suite_root(config)
+    paths = [root / p for p in config.getini("testpaths")] or [root]
+    paths += [Path(a.split("::")[0]) for a in config.args if Path(a.split("::")[0]).exists()]
+    return paths
+
+
+def _option_problems(config: pytest.Config, found: Any) -> list[str]:
+    problems = []
+    names = sorted(found.raw.get("environments", {}) if isinstance(found.raw.get("environments"),
+                                                                    dict) else [])
+    allowed = config.getoption("--cutover-allow-destructive")
+    if allowed and allowed not in names:
+        problems.append(f"--cutover-allow-destructive={allowed!r} names no environment; expected "
+                        f"one of: {', '.join(names)}")
+    elif allowed and found.name and allowed != found.name:
+        problems.append(f"--cutover-allow-destructive={allowed!r} does not name the environment "
+                        f"under test ({found.name!r}); name it exactly, or leave the option out")
+    snapshot = os.environ.get("CUTOVER_SNAPSHOT", "")
+    if snapshot and snapshot.lower() not in ("take", "1", "yes", "0", "no", ""):
+        problems.append(f"$CUTOVER_SNAPSHOT={snapshot!r}: expected 'take' (or leave it unset)")
+    folder = reports_dir(config)
+    source = "--cutover-reports" if config.getoption("--cutover-reports") else (
+        "$CUTOVER_REPORTS" if os.environ.get("CUTOVER_REPORTS") else "ini cutover_reports")
+    if folder.exists() and not folder.is_dir():
+        problems.append(f"{source}: {str(folder)!r} is a file; expected a folder for the reports")
+    markexpr = config.option.markexpr
+    if markexpr:
+        known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", markexpr)) - {"and", "or", "not"}
+        for word in sorted(words - known):
+            hint = difflib.get_close_matches(word, sorted(known), n=1)
+            problems.append(f"-m {markexpr!r}: {word!r} is no registered marker"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                            + f"; cutover markers: {', '.join(sorted(MARKERS_PLAIN))}")
+    return problems
+
+
+MARKERS_PLAIN = [name.split("(")[0] for name in MARKERS]
+
+
+def _move_pytest_reports(config: pytest.Config) -> None:
+    """--cutover-reports (or $CUTOVER_REPORTS) moves the HTML and JUnit reports too, when they
+    were set to the default reports folder (as pyproject.toml's addopts do)."""
+    if hasattr(config, "workerinput"):
+        return
+    default = (_ini_dir(config) / config.getini("cutover_reports")).resolve()
+    target = reports_dir(config)
+    for dest in ("htmlpath", "xmlpath"):
+        value = getattr(config.option, dest, None)
+        if value and Path(value).resolve().parent in (default, (Path.cwd() / "reports").resolve()):
+            setattr(config.option, dest, str(target / Path(value).name))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

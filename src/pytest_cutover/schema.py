@@ -1,13 +1,17 @@
 """The known keys of cutover.toml, with their kinds, and the ILS profile defaults.
 
 Pure data plus a small validator. Every table an environment may hold is listed here, so a typo
-(`databse`, `base_ur`) is reported instead of silently ignored.
+(`databse`, `base_ur`) is reported instead of silently ignored. Adding a key is one line:
+`"name": KIND` (ranges follow from the name: see `implied`), or `"name": K(KIND, "meaning",
+default=..., lo=..., choices=...)` when it needs more; docs/configuration.md is generated from
+these tables (`scripts/config-doc`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+import re
 from urllib.parse import urlsplit
 
 # Kinds of leaf values.
@@ -16,10 +20,26 @@ STR, URL, PATH, INT, NUMBER, BOOL, STRLIST, LIST, TABLE, THRESHOLD = (
 
 
 @dataclass(frozen=True)
+class K:
+    """A leaf key with more than a kind: meaning, default (for the docs), bounds, choices."""
+
+    kind: str
+    doc: str = ""
+    default: Any = None
+    lo: float | None = None  # inclusive lower bound of a number
+    hi: float | None = None  # inclusive upper bound
+    positive: bool = False  # a number > 0
+    choices: tuple[str, ...] = ()
+    required: bool = False  # must be present (and non-empty)
+    nonempty: bool = False  # may be absent, but not ""
+
+
+@dataclass(frozen=True)
 class MapOf:
     """A table whose keys are free names (accounts, endpoints) each holding `spec`."""
 
-    spec: dict[str, Any] | str
+    spec: dict[str, Any] | str | K
+    names: tuple[str, ...] = ()  # when given, the only names allowed (with suggestions)
 
 
 ENDPOINT = {
@@ -118,7 +138,9 @@ LOAD = {
 
 COMPONENTS: dict[str, Any] = {
     "version": {"source": STR, "path": STR, "field": STR},
-    "accounts": MapOf({"email_env": STR, "password_env": STR, "role": STR}),
+    "accounts": MapOf({"email_env": K(STR, "variable holding the account's email", required=True),
+                       "password_env": K(STR, "variable holding its password", required=True),
+                       "role": STR}),
     "endpoints": MapOf(ENDPOINT),
     "profile": TABLE,  # paths, selectors and names of the app (see ILS_PROFILE)
     "kubernetes": {
@@ -167,7 +189,12 @@ NOTIFY = {
 }
 
 ENVIRONMENT: dict[str, Any] = {
-    "kind": STR, "base_url": URL, "http_url": URL, "release": STR, "ca_bundle": PATH,
+    "kind": K(STR, "production, staging or other: production refuses destructive checks",
+              choices=("production", "staging", "other"), required=True),
+    "base_url": K(URL, "the URL users open, e.g. https://ils.example.com", required=True),
+    "http_url": URL,
+    "release": K(STR, "the release under test; the deployed version must equal it", nonempty=True),
+    "ca_bundle": K(PATH, "PEM file of the CA certificates that sign the target's certificates"),
     "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
     "signoffs": PATH, "notify": NOTIFY,
     "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
@@ -209,59 +236,197 @@ ILS_PROFILE: dict[str, Any] = {
 }
 
 
-def _kind_error(kind: str, value: Any) -> str | None:
-    checks = {
-        STR: lambda v: isinstance(v, str),
-        PATH: lambda v: isinstance(v, str) and v != "",
-        INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
-        NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        BOOL: lambda v: isinstance(v, bool),
-        STRLIST: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-        LIST: lambda v: isinstance(v, list),
-        TABLE: lambda v: isinstance(v, dict),
-        THRESHOLD: lambda v: isinstance(v, dict),
-        URL: lambda v: isinstance(v, str),
-    }
-    names = {STR: "a string", PATH: "a non-empty path", INT: "an integer", NUMBER: "a number",
-             BOOL: "true or false", STRLIST: "a list of strings", LIST: "a list",
-             TABLE: "a table", THRESHOLD: "a table like {warn = 500, crit = 1000}",
-             URL: "a URL"}
-    if not checks[kind](value):
-        return f"expected {names[kind]}, got {value!r}"
+
+# --- names the configuration may use ----------------------------------------------------------
+
+# not_applicable takes a component name: a table of the environment a check requires, or one of
+# these names that checks look up without a table of their own.
+NOT_APPLICABLE_EXTRA = ("legacy_backup",)
+
+
+def not_applicable_names() -> tuple[str, ...]:
+    return tuple(sorted({*COMPONENTS, *NOT_APPLICABLE_EXTRA} - {"profile", "accounts", "endpoints"}))
+
+
+# Threshold names checks look up (DEFAULTS and loadplan.FALLBACK_THRESHOLDS hold most; these are
+# the names with a fallback in the check itself). tests/unit/test_schema.py keeps this in sync.
+THRESHOLDS_WITH_LOCAL_DEFAULTS = (
+    "replication_lag_s", "readiness_age_hours", "load_verdict_age_days", "final_backup_age_hours",
+    "staging_smoke_age_hours", "rollback_drill_age_days",
+)
+
+
+def threshold_names() -> tuple[str, ...]:
+    from pytest_cutover.loadplan import FALLBACK_THRESHOLDS
+    from pytest_cutover.thresholds import DEFAULTS
+
+    return tuple(sorted({*DEFAULTS, *FALLBACK_THRESHOLDS, *THRESHOLDS_WITH_LOCAL_DEFAULTS}))
+
+
+def _profile_spec() -> dict[str, Any]:
+    """The profile's keys are ILS_PROFILE's; each takes the kind of its default."""
+    def kind_of(value: Any) -> str:
+        if isinstance(value, bool):
+            return BOOL
+        if isinstance(value, int | float):
+            return NUMBER
+        if isinstance(value, list):
+            return STRLIST
+        if isinstance(value, dict):
+            return TABLE
+        return STR
+    return {key: K(kind_of(value), default=value) for key, value in ILS_PROFILE.items()}
+
+
+COMPONENTS["profile"] = ENVIRONMENT["profile"] = _profile_spec()
+ENVIRONMENT["not_applicable"] = MapOf(STR, names=not_applicable_names())
+ENVIRONMENT["thresholds"] = MapOf(THRESHOLD, names=threshold_names())
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+_NAMES = {STR: "a string", PATH: "a non-empty path", INT: "an integer", NUMBER: "a number",
+          BOOL: "true or false", STRLIST: "a list of strings", LIST: "a list", TABLE: "a table",
+          THRESHOLD: "a table like {warn = 500, crit = 1000}", URL: "an http(s) URL"}
+_CHECKS = {
+    STR: lambda v: isinstance(v, str),
+    PATH: lambda v: isinstance(v, str) and v != "",
+    INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v == v,
+    BOOL: lambda v: isinstance(v, bool),
+    STRLIST: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    LIST: lambda v: isinstance(v, list),
+    TABLE: lambda v: isinstance(v, dict),
+    THRESHOLD: lambda v: isinstance(v, dict),
+    URL: lambda v: isinstance(v, str),
+}
+_SECRETISH = re.compile(r"password|passwd|secret|token|dsn|cookie|api_?key", re.I)
+_TIMEOUT = re.compile(r"(^|_)(timeout|duration|wait|poll)(_|$)")
+_PORT = re.compile(r"(^|_)port$")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def implied(key: str, leaf: str | K) -> K:
+    """A key's rules, with bounds implied by its name when the spec gives none: every number is
+    >= 0, timeouts and durations are > 0, ports are 1-65535, HTTP statuses 100-599."""
+    rule = leaf if isinstance(leaf, K) else K(leaf)
+    if rule.kind not in (INT, NUMBER) or rule.lo is not None or rule.hi is not None or rule.positive:
+        return rule
+    if _PORT.search(key):
+        return K(rule.kind, rule.doc, rule.default, lo=1, hi=65535, required=rule.required)
+    if key == "expect_status":
+        return K(rule.kind, rule.doc, rule.default, lo=100, hi=599, required=rule.required)
+    if _TIMEOUT.search(key):
+        return K(rule.kind, rule.doc, rule.default, positive=True, required=rule.required)
+    return K(rule.kind, rule.doc, rule.default, lo=0, required=rule.required)
+
+
+def show(key: str, value: Any) -> str:
+    """A found value fit for a message: never a secret, never pages long."""
+    if _SECRETISH.search(key) and not key.endswith("_env") and isinstance(value, str):
+        return f"a hidden value of {len(value)} characters"
+    from pytest_cutover.redact import Redactor
+
+    text = Redactor()(repr(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _kind_error(key: str, rule: K, value: Any) -> str | None:
+    kind = rule.kind
+    if not _CHECKS[kind](value):
+        return f"found {show(key, value)} ({type(value).__name__}); expected {_NAMES[kind]}"
     if kind == URL:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return f"expected an http(s) URL with a host, got {value!r}"
+        problem = url_problem(value)
+        if problem:
+            return f"found {show(key, value)}; expected an http(s) URL with a host ({problem})"
+    if kind in (INT, NUMBER):
+        if rule.positive and value <= 0:
+            return f"found {value!r}; expected a number > 0"
+        if rule.lo is not None and value < rule.lo or rule.hi is not None and value > rule.hi:
+            upper = f" and <= {rule.hi:g}" if rule.hi is not None else ""
+            return f"found {value!r}; expected a number >= {rule.lo:g}{upper}"
+    if kind == STR and rule.choices and value not in rule.choices:
+        hint = _closest(value, list(rule.choices))
+        return (f"found {show(key, value)}; expected one of {', '.join(rule.choices)}"
+                + (f" (did you mean {hint!r}?)" if hint else ""))
+    if kind in (STR, URL) and (rule.nonempty or rule.required) and not value.strip():
+        return "found an empty string; expected a non-empty value"
+    if kind == STR and key.endswith("_env") and not _ENV_VAR.fullmatch(value):
+        return f"found {show(key, value)}; expected the NAME of an environment variable"
     if kind == THRESHOLD:
         unknown = sorted(set(value) - {"warn", "crit", "unit", "rollback", "higher_is_worse"})
         if unknown:
-            return f"unknown threshold key(s) {', '.join(unknown)} (use warn, crit, rollback)"
+            return (f"unknown threshold key(s) {', '.join(unknown)}; expected warn, crit, rollback, "
+                    f"unit or higher_is_worse")
     return None
 
 
-def validate(data: Any, spec: Any, path: str, problems: list[str]) -> None:
-    """Append one message per problem found in `data` against `spec` (never stops at the first)."""
-    if isinstance(spec, str):
-        error = _kind_error(spec, data)
+def url_problem(value: str) -> str | None:
+    """Why `value` is not a usable http(s) URL (offline), or None."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:
+        return str(exc).replace(value, "<url>")
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme or 'missing'!r}"
+    if not parts.hostname:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    return None
+
+
+def validate(data: Any, spec: Any, path: str, problems: list[str], file: str = "") -> None:
+    """Append one message per problem found in `data` against `spec` (never stops at the first).
+    Every message starts with the file (when given) and the key path."""
+    where = f"{file}: {path}" if file else path
+    key = path.rsplit(".", 1)[-1]
+    if isinstance(spec, str | K):
+        error = _kind_error(key, implied(key, spec), data)
         if error:
-            problems.append(f"{path}: {error}")
+            problems.append(f"{where}: {error}")
         return
     if isinstance(spec, MapOf):
         if not isinstance(data, dict):
-            problems.append(f"{path}: expected a table, got {data!r}")
+            problems.append(f"{where}: found {show(key, data)}; expected a table")
             return
-        for key, value in data.items():
-            validate(value, spec.spec, f"{path}.{key}", problems)
+        for name, value in data.items():
+            if spec.names and name not in spec.names:
+                hint = _closest(name, list(spec.names))
+                problems.append(f"{where}.{name}: unknown name" + (
+                    f" (did you mean {hint!r}?)" if hint else "") +
+                    f"; expected one of {', '.join(spec.names)}")
+                continue
+            validate(value, spec.spec, f"{path}.{name}", problems, file)
         return
     if not isinstance(data, dict):
-        problems.append(f"{path}: expected a table, got {data!r}")
+        problems.append(f"{where}: found {show(key, data)}; expected a table")
         return
-    for key, value in data.items():
-        if key not in spec:
-            hint = _closest(key, list(spec))
-            problems.append(f"{path}.{key}: unknown key" + (f" (did you mean {hint!r}?)" if hint else ""))
+    for name, value in data.items():
+        if name not in spec:
+            hint = _closest(name, list(spec))
+            problems.append(f"{where}.{name}: unknown key" + (
+                f" (did you mean {hint!r}?)" if hint else f"; expected one of {', '.join(spec)}"))
             continue
-        validate(value, spec[key], f"{path}.{key}", problems)
+        validate(value, spec[name], f"{path}.{name}", problems, file)
+
+
+def missing_required(data: dict[str, Any], spec: dict[str, Any], path: str, file: str,
+                     problems: list[str]) -> None:
+    """Required keys absent from a (merged) table, and in each entry of its maps."""
+    where = f"{file}: {path}" if file else path
+    for name, leaf in spec.items():
+        if isinstance(leaf, K) and leaf.required and name not in data:
+            expected = f" ({leaf.doc})" if leaf.doc else ""
+            problems.append(f"{where}.{name}: missing; expected {_NAMES[leaf.kind]}{expected}")
+        sub = data.get(name)
+        if isinstance(leaf, MapOf) and isinstance(leaf.spec, dict) and isinstance(sub, dict):
+            for entry, value in sub.items():
+                if isinstance(value, dict):
+                    missing_required(value, leaf.spec, f"{path}.{name}.{entry}", file, problems)
+        elif isinstance(leaf, dict) and isinstance(sub, dict):
+            missing_required(sub, leaf, f"{path}.{name}", file, problems)
 
 
 def _closest(word: str, options: list[str]) -> str | None:
@@ -269,3 +434,66 @@ def _closest(word: str, options: list[str]) -> str | None:
 
     match = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
     return match[0] if match else None
+
+
+# --- secrets held in variables, parsed offline and never echoed ----------------------------------
+
+def dsn_problem(value: str) -> str | None:
+    """Why a PostgreSQL DSN (URL or key=value form) cannot be used, without quoting it."""
+    text = value.strip()
+    if not text:
+        return "it is empty"
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:
+            return "its port is not a number from 1 to 65535" if "port" in str(exc).lower() \
+                else "it is not a valid URL"
+        if parts.scheme not in ("postgres", "postgresql"):
+            return f"scheme {parts.scheme!r} (expected postgresql:// or postgres://)"
+        if not parts.hostname and "host=" not in parts.query:
+            return "it names no host"
+        if port == 0:
+            return "its port is 0"
+        if not parts.path.strip("/"):
+            return "it names no database (postgresql://user:PASSWORD@host:5432/DBNAME)"
+        return None
+    pairs = re.findall(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", text)
+    rest = re.sub(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", "", text).strip()
+    if rest or not pairs:
+        return "it is neither a postgresql:// URL nor key=value pairs"
+    known = {"host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "sslrootcert",
+             "sslcert", "sslkey", "connect_timeout", "application_name", "options", "passfile",
+             "target_session_attrs", "gssencmode", "service", "channel_binding", "sslcrl"}
+    unknown = sorted({k for k, _ in pairs} - known)
+    if unknown:
+        return f"unknown keyword(s) {', '.join(unknown)}"
+    ports = [v for k, v in pairs if k == "port"]
+    if ports and not all(p.isdigit() and 1 <= int(p) <= 65535 for p in ports):
+        return "its port is not a number from 1 to 65535"
+    return None
+
+
+def redis_url_problem(value: str) -> str | None:
+    """Why a Redis URL cannot be used, without quoting it."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return "its port is not a number from 1 to 65535"
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return f"scheme {parts.scheme or 'missing'!r} (expected redis://, rediss:// or unix://)"
+    if parts.scheme != "unix" and not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "its port is 0"
+    db = parts.path.strip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        return "its database (the path) is not a number"
+    return None
+
+
+# Variables whose values are parsed offline: (component, key naming the variable) -> parser.
+SECRET_FORMATS = {("database", "dsn_env"): dsn_problem, ("database", "admin_dsn_env"): dsn_problem,
+                  ("redis", "url_env"): redis_url_problem}

@@ -62,7 +62,7 @@ def choose(option: str | None, option_name: str, env: Mapping[str, str], env_nam
 
 def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
+    for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -214,20 +214,31 @@ class Settings:
         return self.path.parent / chosen
 
 
-def _read_toml(path: Path, what: str, problems: list[str]) -> dict[str, Any] | None:
+def _read_toml(path: Path, what: str, problems: list[str], note: str = ""
+               ) -> dict[str, Any] | None:
+    """The file's tables, or None with the reason in `problems`; never raises for its bytes."""
+    before = len(problems)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read()
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         problems.append(f"{what} {str(path)!r} does not exist")
     except IsADirectoryError:
         problems.append(f"{what} {str(path)!r} is a directory, not a TOML file")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}: "
+                        f"{exc.object[exc.start:exc.start + 1]!r}); save it as UTF-8")
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{what} {str(path)!r} is not valid TOML: {exc}")
+    except OSError as exc:
+        problems.append(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}")
+    if note:
+        problems[before:] = [f"{p} {note}" for p in problems[before:]]
     return None
 
 
-def _check_thresholds(env_name: str, data: dict[str, Any], problems: list[str]) -> None:
+def _check_thresholds(env_name: str, data: dict[str, Any], problems: list[str], file: str) -> None:
     tables: list[tuple[str, Any, Threshold | None]] = []
     thresholds, endpoints = data.get("thresholds"), data.get("endpoints")
     # a non-table here is already reported by the schema; do not crash on it
@@ -245,81 +256,187 @@ def _check_thresholds(env_name: str, data: dict[str, Any], problems: list[str]) 
             else:
                 Threshold(**value)
         except (TypeError, ValueError) as exc:
-            problems.append(f"environments.{env_name}.{where}: {exc}")
+            problems.append(f"{file}: environments.{env_name}.{where}: {exc}")
+
+
+def _is_reference_run_file(include: str, include_path: Path) -> bool:
+    """The include `python -m ilsref up` writes (run/local.toml under $ILSREF_HOME)."""
+    return "ILSREF_HOME" in include or include_path.parts[-2:] == ("run", "local.toml")
+
+
+def _pem_problem(path: Path) -> str | None:
+    """Why the file is not a PEM bundle of X.509 certificates (parsed, not just named)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError:
+        return "holds a PEM block that is not a valid X.509 certificate"
+    return None
+
+
+@dataclass
+class Collected:
+    """Everything validated in one pass: the settings when valid, and every problem found."""
+
+    path: Path
+    raw: dict[str, Any]
+    name: str | None
+    data: dict[str, Any]
+    secrets_source: dict[str, str]
+    problems: list[str]
+
+    @property
+    def signoffs_path(self) -> Path:
+        cutover = self.raw.get("cutover")
+        shared = cutover.get("signoffs") if isinstance(cutover, dict) else None
+        chosen = self.data.get("signoffs") or shared or "signoffs.toml"
+        return self.path.parent / str(chosen)
+
+
+def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping[str, str],
+                 problems: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate one environment (own table, include, merged result); files and variables only
+    for the selected one, since another machine runs the others."""
+    file = str(path)
+    key = f"environments.{name}"
+    if not isinstance(table, dict):
+        problems.append(f"{file}: {key}: found {schema.show(name, table)}; expected a table")
+        return {}, {}
+    schema.validate(table, schema.ENVIRONMENT, key, problems, file=file)
+    data = dict(table)
+    include = table.get("include")
+    if isinstance(include, str) and include:
+        include_path = path.parent / expand_vars(include, env)
+        if selected or include_path.exists():
+            found: list[str] = []
+            included = _read_toml(include_path, f"{file}: {key}.include:", found)
+            if included is None and not include_path.exists() and found and \
+                    _is_reference_run_file(include, include_path):
+                found[-1] += "; the reference deployment writes this file: run `python -m ilsref up` first"
+            problems.extend(found)
+            if included is not None:
+                schema.validate(included, schema.ENVIRONMENT, key, problems, file=str(include_path))
+                data = _deep_merge(included, {k: v for k, v in table.items() if k != "include"})
+    schema.missing_required(data, schema.ENVIRONMENT, key, file, problems)
+    _check_thresholds(name, data, problems, file)
+    if not selected:
+        return data, {}
+
+    secrets_source: dict[str, str] = {}
+    env_file = data.get("env_file")
+    if isinstance(env_file, str) and env_file:
+        env_path = path.parent / expand_vars(env_file, env)
+        try:
+            secrets_source = read_dotenv(env_path)
+        except FileNotFoundError:
+            problems.append(f"{file}: {key}.env_file: {str(env_path)!r} does not exist")
+        except UnicodeDecodeError:
+            problems.append(f"{file}: {key}.env_file: {str(env_path)!r} is not UTF-8 text")
+        except OSError as exc:
+            problems.append(f"{file}: {key}.env_file: {str(env_path)!r} cannot be read: "
+                            f"{exc.strerror or exc}")
+    ca_bundle = data.get("ca_bundle")
+    if isinstance(ca_bundle, str) and ca_bundle:
+        ca_path = path.parent / expand_vars(ca_bundle, env)
+        if not ca_path.is_file():
+            problems.append(f"{file}: {key}.ca_bundle: {str(ca_path)!r} does not exist or is not "
+                            f"a file; expected a PEM file of CA certificates")
+        else:
+            pem = _pem_problem(ca_path)
+            if pem:
+                problems.append(f"{file}: {key}.ca_bundle: {str(ca_path)!r} {pem}; expected a PEM "
+                                f"file of CA certificates")
+            data["ca_bundle"] = str(ca_path.resolve())
+
+    for var in referenced_secret_vars(data):
+        if not (env.get(var) or secrets_source.get(var)):
+            problems.append(f"{file}: {key}: secret variable {var!r} is not set "
+                            f"(export it, or put it in the env_file)")
+    for (component, var_key), parse in schema.SECRET_FORMATS.items():
+        table_ = data.get(component)
+        var = table_.get(var_key) if isinstance(table_, dict) else None
+        value = (env.get(var) or secrets_source.get(var)) if isinstance(var, str) else None
+        problem = parse(value) if value else None
+        if problem:
+            problems.append(f"{file}: {key}.{component}.{var_key}: the value of ${var} is not "
+                            f"usable: {problem} (value not shown)")
+    load_table = data.get("load", {})
+    if isinstance(load_table, dict):
+        from pytest_cutover.loadplan import PlanError, plan
+
+        try:
+            plan(load_table, env)
+        except PlanError as exc:
+            problems.append(f"{file}: {key}.load (with $CUTOVER_LOAD_*): {exc}")
+        except (TypeError, ValueError):
+            pass  # a wrong type in the table is already reported by the schema
+    return data, secrets_source
+
+
+def collect(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = None) -> Collected:
+    """Read and validate the config file and every environment in it; never raises."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    path = Path(config.value or "cutover.toml")
+    raw = _read_toml(path, "config file", problems, f"(chosen by {config.source})")
+    if raw is None:
+        problems.append("point --cutover-config (or $CUTOVER_CONFIG, or ini cutover_config) at a "
+                        "cutover.toml; see cutover.toml in the pytest-cutover repository")
+        return Collected(path, {}, None, {}, {}, problems)
+    file = str(path)
+    cutover = raw.get("cutover", {})
+    schema.validate(cutover, schema.TOP_LEVEL["cutover"], "cutover", problems, file=file)
+    for key in sorted(set(raw) - set(schema.TOP_LEVEL)):
+        hint = schema._closest(key, list(schema.TOP_LEVEL))
+        problems.append(f"{file}: {key}: unknown top-level table" + (
+            f" (did you mean {hint!r}?)" if hint else "; expected [cutover] and [environments.NAME]"))
+
+    environments = raw.get("environments")
+    if not isinstance(environments, dict) or not environments:
+        problems.append(f"{file}: environments: no [environments.NAME] table is defined")
+        return Collected(path, raw, None, {}, {}, problems)
+    default = cutover.get("default_environment") if isinstance(cutover, dict) else None
+    name = env_choice.value or default
+    source = env_choice.source if env_choice.value else f"[cutover] default_environment in {file}"
+    known = ", ".join(sorted(environments))
+    if not name:
+        problems.append(f"no cutover environment selected; expected one of: {known} "
+                        f"(set --cutover-env, $CUTOVER_ENV, ini cutover_env or "
+                        f"[cutover] default_environment)")
+    elif name not in environments:
+        hint = schema._closest(str(name), list(environments))
+        problems.append(f"unknown cutover environment {name!r} (chosen by {source})"
+                        + (f"; did you mean {hint!r}?" if hint else "") + f"; expected one of: {known}")
+        name = None
+
+    data: dict[str, Any] = {}
+    secrets_source: dict[str, str] = {}
+    for env_name, table in environments.items():
+        merged, found = _environment(env_name, table, env_name == name, path, env, problems)
+        if env_name == name:
+            data, secrets_source = merged, found
+    return Collected(path, raw, name, data, secrets_source, problems)
 
 
 def load(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = None) -> Settings:
     """Read the file, merge the environment's include, validate everything, or raise ConfigError."""
     env = os.environ if env is None else env
-    problems: list[str] = []
-    path = Path(config.value or "cutover.toml")
-    raw = _read_toml(path, "config file", problems)
-    if raw is None:
-        raise ConfigError([
-            *problems,
-            "point --cutover-config (or CUTOVER_CONFIG) at a cutover.toml; see cutover.toml in "
-            "the pytest-cutover repository for an example"])
+    found = collect(config, env_choice, env)
+    if found.problems or found.name is None:
+        raise ConfigError(found.problems or ["no cutover environment selected"])
+    return settings_of(found, config, env_choice, env)
 
-    environments = raw.get("environments")
-    if not isinstance(environments, dict) or not environments:
-        raise ConfigError([f"{path}: no [environments.NAME] table is defined"])
-    name = env_choice.value or raw.get("cutover", {}).get("default_environment")
-    if not name:
-        raise ConfigError([f"no cutover environment selected; expected one of: "
-                           f"{', '.join(sorted(environments))} (set --cutover-env or CUTOVER_ENV)"])
-    if name not in environments:
-        raise ConfigError([f"unknown cutover environment {name!r}; expected one of: "
-                           f"{', '.join(sorted(environments))} (set --cutover-env or CUTOVER_ENV)"])
 
-    data = dict(environments[name]) if isinstance(environments[name], dict) else {}
-    base_dir = path.parent
-    include = data.get("include")
-    if isinstance(include, str):
-        include_path = base_dir / expand_vars(include, env)
-        included = _read_toml(include_path, f"environments.{name}.include", problems)
-        if included is None and not include_path.exists():
-            problems.append(f"environments.{name}.include: for the local reference deployment run "
-                            f"`python -m ilsref up` first")
-        if included is not None:
-            data = _deep_merge(included, {k: v for k, v in data.items() if k != "include"})
-
-    schema.validate(raw.get("cutover", {}), schema.TOP_LEVEL["cutover"], "cutover", problems)
-    unknown_top = sorted(set(raw) - set(schema.TOP_LEVEL))
-    problems.extend(f"{key}: unknown top-level table" for key in unknown_top)
-    schema.validate(data, schema.ENVIRONMENT, f"environments.{name}", problems)
-
-    kind = data.get("kind")
-    if kind is None:
-        problems.append(f"environments.{name}.kind: missing (one of {', '.join(schema.KINDS)})")
-    elif kind not in schema.KINDS:
-        problems.append(f"environments.{name}.kind: {kind!r} is not one of {', '.join(schema.KINDS)}")
-    if "base_url" not in data:
-        problems.append(f"environments.{name}.base_url: missing (the URL users open, e.g. "
-                        f"https://ils.example.com)")
-    _check_thresholds(name, data, problems)
-
-    secrets_source: dict[str, str] = {}
-    env_file = data.get("env_file")
-    if isinstance(env_file, str):
-        env_path = base_dir / expand_vars(env_file, env)
-        if env_path.is_file():
-            secrets_source = read_dotenv(env_path)
-        else:
-            problems.append(f"environments.{name}.env_file: {str(env_path)!r} does not exist")
-    ca_bundle = data.get("ca_bundle")
-    if isinstance(ca_bundle, str):
-        ca_path = base_dir / expand_vars(ca_bundle, env)
-        if not ca_path.is_file():
-            problems.append(f"environments.{name}.ca_bundle: {str(ca_path)!r} does not exist")
-        else:
-            data["ca_bundle"] = str(ca_path.resolve())
-
-    for var in referenced_secret_vars(data):
-        if not (env.get(var) or secrets_source.get(var)):
-            problems.append(f"environments.{name}: secret variable {var!r} is not set "
-                            f"(export it, or put it in the env_file)")
-
-    if problems:
-        raise ConfigError(problems)
-    return Settings(path=path, raw=raw, sources={"config": config, "environment": env_choice},
-                    environment=Environment(name, data, secrets_source, env))
+def settings_of(found: Collected, config: Chosen, env_choice: Chosen,
+                env: Mapping[str, str]) -> Settings:
+    assert found.name is not None  # noqa: S101 - only called for a valid collection
+    return Settings(path=found.path, raw=found.raw,
+                    sources={"config": config, "environment": env_choice},
+                    environment=Environment(found.name, found.data, found.secrets_source, env))

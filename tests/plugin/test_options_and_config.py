@@ -121,12 +121,12 @@ def _bad(extra: str = "", replace: tuple[str, str] | None = None) -> str:
 
 BAD = {
     "unknown environment": (None, ["--cutover-env", "prod"],
-                            "unknown cutover environment 'prod'; expected one of: local, production, staging "
-                            "(set --cutover-env or CUTOVER_ENV)"),
+                            "unknown cutover environment 'prod' (chosen by --cutover-env); expected one of: "
+                            "local, production, staging"),
     "missing file": (None, ["--cutover-config", "nope.toml"], "config file '*nope.toml' does not exist"),
     "malformed TOML": ("[environments.local\n", [], "*is not valid TOML*"),
     "bad URL": (_bad(replace=('kind = "other"', 'kind = "other"\nhttp_url = "localhost:80"')), [],
-                "*environments.local.http_url: expected an http(s) URL with a host*"),
+                "*cutover.toml: environments.local.http_url: found 'localhost:80'; expected an http(s) URL*"),
     "missing secret": (_bad('database = { dsn_env = "T_UNSET_DSN" }\n'), [],
                        "*secret variable 'T_UNSET_DSN' is not set*"),
     "negative threshold": (_bad("thresholds.p95_ms = { crit = -1 }\n"), [],
@@ -135,12 +135,12 @@ BAD = {
                            "*warn 5 is below crit 30: levels are inverted*"),
     "unknown key": (_bad('[environments.local.kubernets]\nnamespace = "x"\n'), [],
                     "*kubernets: unknown key (did you mean 'kubernetes'?)*"),
-    "wrong kind": (_bad("timeout_s = true\n"), [], "*timeout_s: expected a number, got True*"),
-    "thresholds not a table": (_bad("thresholds = 5\n"), [], "*thresholds: expected a table, got 5*"),
+    "wrong kind": (_bad("timeout_s = true\n"), [], "*timeout_s: found True (bool); expected a number*"),
+    "thresholds not a table": (_bad("thresholds = 5\n"), [], "*thresholds: found 5; expected a table*"),
     "missing base_url": (_bad(replace=('kind = "other"\nbase_url = "{url}"', 'kind = "other"')), [],
                          "*environments.local.base_url: missing*"),
     "include missing": (_bad('include = "run/local.toml"\n'), [],
-                        "*include '*run/local.toml' does not exist*"),
+                        "*include: '*run/local.toml' does not exist; the reference deployment writes*"),
     "env_file missing": (_bad('env_file = "secrets.env"\n'), [],
                          "*env_file: '*secrets.env' does not exist*"),
     "unknown top-level table": ("[enviroments.x]\n" + BASE, [], "*enviroments: unknown top-level table*"),
@@ -182,7 +182,7 @@ def test_bad_signoff_file_is_a_usage_error(project: Project) -> None:
     project.tests(**PASSING)
     result = project.run()
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: cutover configuration error: signoffs.toml waiver #1: "
+    result.stderr.fnmatch_lines(["ERROR: cutover configuration error: *signoffs.toml: waiver #1: "
                                  "missing justification, approver, expires"])
 
 

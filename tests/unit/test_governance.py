@@ -125,17 +125,64 @@ def test_waivers_load_from_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "problem"), [
     ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = "yesterday"\nevidence = "e"\n',
-     "signoffs.toml signoff #1: Invalid isoformat string: 'yesterday'"),
+     "signoffs.toml: signoff #1 (a).when: found 'yesterday'; expected a TOML date or date-time"),
     ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 5\nevidence = "e"\n',
-     "signoffs.toml signoff #1: expected a date or date-time, got 5"),
-    ('[[signoff]]\nitem = "a"\nwhen = 2026-01-01\n', "signoffs.toml signoff #1: missing who, role, evidence"),
+     "signoffs.toml: signoff #1 (a).when: found 5; expected a TOML date or date-time"),
+    ('[[signoff]]\nitem = "a"\nwhen = 2026-01-01\n', "signoffs.toml: signoff #1 (a): missing who, role, evidence"),
     ('[[waiver]]\ncheck = "x"\njustification = "j"\napprover = "a"\nexpires = "soon"\n',
-     "signoffs.toml waiver #1: Invalid isoformat string: 'soon'"),
-    ('[[waiver]]\ncheck = "x"\n', "signoffs.toml waiver #1: missing justification, approver, expires"),
+     "signoffs.toml: waiver #1.expires: found 'soon'; expected a TOML date or date-time"),
+    ('[[waiver]]\ncheck = "x"\n', "signoffs.toml: waiver #1: missing justification, approver, expires"),
     ('[[signof]]\nitem = "a"\n',
-     "signoffs.toml: unknown table 'signof' (expected [[signoff]] or [[waiver]])"),
+     "signoffs.toml: signof: unknown table (did you mean 'signoff'?); expected [[signoff]] or [[waiver]]"),
     ("[[signoff]\n", "is not valid TOML"),
+    ('signoff = "team.war-room"\n', "signoffs.toml: signoff: found str 'team.war-room'; expected [[signoff]] tables"),
+    ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 2026-01-01\nevidence = "e"\nexpire = 2027-01-01\n',
+     "signoffs.toml: signoff #1 (a).expire: unknown key (did you mean 'expires'?)"),
+    ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 2999-01-01\nevidence = "e"\n',
+     "signoffs.toml: signoff #1 (a).when: 2999-01-01 23:59 UTC is in the future"),
 ])
 def test_mistakes_in_the_signoff_file_are_problems(tmp_path: Path, text: str, problem: str) -> None:
     _, problems = load(tmp_path, text)
     assert any(problem in p for p in problems), problems
+
+
+def test_unknown_item_and_waiver_for_no_check_are_problems_with_suggestions(tmp_path: Path) -> None:
+    path = tmp_path / "signoffs.toml"
+    path.write_text(textwrap.dedent("""
+        [[signoff]]
+        item = "team.war-rom"
+        who = "b"
+        role = "c"
+        when = 2026-01-01
+        evidence = "e"
+
+        [[waiver]]
+        check = "smoke/test_headers.py::test_csp_is_sett"
+        justification = "j"
+        approver = "a"
+        expires = 2026-12-15
+
+        [[waiver]]
+        check = "smoke/test_headers.py::test_csp_is_set"
+        justification = "j"
+        approver = "a"
+        expires = 2026-12-15
+    """))
+    checks = ["smoke/test_headers.py::test_csp_is_set[a]", "smoke/test_headers.py::test_hsts"]
+    gov, problems = governance.load(path, {"team.war-room", "team.on-call"}, checks)
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "signoff #1 (team.war-rom).item: 'team.war-rom' is no checklist id (did you mean "
+        "'team.war-room'?); expected an id of src/pytest_cutover/data/checklist.toml",
+        "waiver #1.check: 'smoke/test_headers.py::test_csp_is_sett' matches no check of the suite "
+        "(did you mean 'smoke/test_headers.py::test_csp_is_set[a]'?); expected a node id "
+        "(file.py::test_name), a prefix or a glob"]
+    assert [w.check for w in gov.waivers] == ["smoke/test_headers.py::test_csp_is_set"]
+
+
+def test_a_directory_or_non_utf8_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "signoffs.toml"
+    folder.mkdir()
+    assert "is a directory" in governance.load(folder)[1][0]
+    bad = tmp_path / "s2.toml"
+    bad.write_bytes(b'[[signoff]]\nitem = "\xff\xfe"\n')
+    assert "is not UTF-8 text" in governance.load(bad)[1][0]

@@ -34,6 +34,24 @@ p95_ms = { warn = 400 }
 """
 
 
+def self_signed_pem() -> str:
+    """A real (throwaway) CA certificate: ca_bundle is parsed, not just opened."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def write(folder: Path, text: str, name: str = "cutover.toml") -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +84,7 @@ def test_environment_choice_precedence(tmp_path: Path, option: str | None, env: 
                     "[cutover] default_environment")
     assert (chosen.value, chosen.source) == (expected, source)
     # the winner loads; the poison values in the losing sources would not
-    settings = load(Chosen(str(write(tmp_path, GOOD)), "test"), chosen, env={"T_PROD_DSN": "x"})
+    settings = load(Chosen(str(write(tmp_path, GOOD)), "test"), chosen, env={"T_PROD_DSN": "postgresql://u:p@db/ils"})
     assert settings.environment.name == (expected or "staging")
     assert settings.sources["environment"].source == source
 
@@ -88,7 +106,7 @@ def test_environment_exposes_its_coordinates(tmp_path: Path) -> None:
 
 
 def test_unconfigured_and_not_applicable_components_say_why(tmp_path: Path) -> None:
-    env = load_env(write(tmp_path, GOOD), "production", {"T_PROD_DSN": "x"}).environment
+    env = load_env(write(tmp_path, GOOD), "production", {"T_PROD_DSN": "postgresql://u:p@db/ils"}).environment
     with pytest.raises(Exception, match=r"redis is not configured for environment 'production': "
                                         r"add \[environments.production.redis\]") as info:
         env.component("redis")
@@ -138,8 +156,8 @@ def test_env_file_supplies_secrets_and_they_are_known_for_redaction(tmp_path: Pa
     assert env.secret("T_DSN") == "postgresql://app:s3cr3t-pw@db/ils"
     assert env.secret_values() == ["postgresql://app:s3cr3t-pw@db/ils", "another-secret"]
     # a variable in the process environment wins over the env_file
-    env2 = load_env(path, "local", {"T_DSN": "postgresql://from-env"}).environment
-    assert env2.secret("T_DSN") == "postgresql://from-env"
+    env2 = load_env(path, "local", {"T_DSN": "postgresql://from-env/ils"}).environment
+    assert env2.secret("T_DSN") == "postgresql://from-env/ils"
 
 
 def test_read_dotenv_strips_quotes_and_export(tmp_path: Path) -> None:
@@ -150,7 +168,7 @@ def test_read_dotenv_strips_quotes_and_export(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("absolute", [False, True])
 def test_ca_bundle_is_resolved_relative_to_the_config_file(tmp_path: Path, absolute: bool) -> None:
-    ca = write(tmp_path, "---CERT---", "certs/ca.pem")
+    ca = write(tmp_path, self_signed_pem(), "certs/ca.pem")
     path = write(tmp_path / "conf", f"""
         [environments.local]
         kind = "other"
@@ -172,7 +190,7 @@ base_url = "https://ils.example.com"
 
 BAD_CONFIGS = {
     "bad URL": (BASE.replace("https://ils.example.com", "ils.example.com"),
-                "environments.local.base_url: expected an http(s) URL with a host, got 'ils.example.com'"),
+                "environments.local.base_url: found 'ils.example.com'; expected an http(s) URL with a host"),
     "missing secret variable": (BASE + 'database = { dsn_env = "T_NOT_SET_DSN" }\n',
                                 "secret variable 'T_NOT_SET_DSN' is not set"),
     "negative threshold": (BASE + "thresholds.p95_ms = { warn = -5 }\n",
@@ -186,16 +204,16 @@ BAD_CONFIGS = {
     "unknown nested key": (BASE + 'redis = { url_enf = "X" }\n',
                            "environments.local.redis.url_enf: unknown key (did you mean 'url_env'?)"),
     "wrong kind of value": (BASE + 'timeout_s = "ten"\n',
-                            "environments.local.timeout_s: expected a number, got 'ten'"),
+                            "environments.local.timeout_s: found 'ten' (str); expected a number"),
     "wrong kind of list": (BASE + 'tls = { hosts = "ils.example.com" }\n',
-                           "environments.local.tls.hosts: expected a list of strings"),
+                           "environments.local.tls.hosts: found 'ils.example.com' (str); expected a list of strings"),
     "bad environment kind": (BASE.replace('kind = "other"', 'kind = "prod"'),
-                             "environments.local.kind: 'prod' is not one of production, staging, other"),
+                             "environments.local.kind: found 'prod'; expected one of production, staging, other"),
     "missing kind": (BASE.replace('kind = "other"', ""), "environments.local.kind: missing"),
     "missing base_url": (BASE.replace('base_url = "https://ils.example.com"', ""),
                          "environments.local.base_url: missing"),
     "include missing": (BASE + 'include = "run/nope.toml"\n',
-                        "environments.local.include 'run/nope.toml' does not exist"),
+                        "environments.local.include: 'run/nope.toml' does not exist"),
     "env_file missing": (BASE + 'env_file = "nope.env"\n',
                          "environments.local.env_file: 'nope.env' does not exist"),
     "ca_bundle missing": (BASE + 'ca_bundle = "nope.pem"\n',
@@ -205,11 +223,11 @@ BAD_CONFIGS = {
     "unknown [cutover] key": (BASE.replace("[cutover]", '[cutover]\nreport = "r"'),
                               "cutover.report: unknown key (did you mean 'reports'?)"),
     "thresholds not a table": (BASE + "thresholds = 5\n",
-                               "environments.local.thresholds: expected a table, got 5"),
+                               "environments.local.thresholds: found 5; expected a table"),
     "endpoints not a table": (BASE + 'endpoints = ["health"]\n',
-                              "environments.local.endpoints: expected a table, got ['health']"),
+                              "environments.local.endpoints: found ['health']; expected a table"),
     "not_applicable not a table": (BASE + 'not_applicable = "cdn"\n',
-                                   "environments.local.not_applicable: expected a table, got 'cdn'"),
+                                   "environments.local.not_applicable: found 'cdn'; expected a table"),
 }
 
 
@@ -227,8 +245,7 @@ def test_bad_configuration_is_one_readable_config_error(tmp_path: Path, text: st
 
 
 @pytest.mark.parametrize(("text", "env_name", "expected"), [
-    (BASE, "prod", "unknown cutover environment 'prod'; expected one of: local "
-                   "(set --cutover-env or CUTOVER_ENV)"),
+    (BASE, "prod", "unknown cutover environment 'prod' (chosen by test); expected one of: local"),
     ("[environments]\n", None, "no [environments.NAME] table is defined"),
     (BASE.replace('default_environment = "local"', ""), None, "no cutover environment selected"),
     ("[environments.local\nkind=", None, "is not valid TOML"),
@@ -240,7 +257,7 @@ def test_selection_and_file_problems(tmp_path: Path, text: str, env_name: str | 
 
 def test_missing_config_file_says_how_to_fix_it(tmp_path: Path) -> None:
     problems = problems_of(tmp_path / "nope.toml", "local")
-    assert problems[0] == f"config file '{tmp_path}/nope.toml' does not exist"
+    assert problems[0] == f"config file '{tmp_path}/nope.toml' does not exist (chosen by test)"
     assert "--cutover-config" in problems[1]
 
 
