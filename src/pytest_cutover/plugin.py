@@ -28,6 +28,7 @@ from pytest_cutover.stash import (
     notify_key,
     redactor_key,
     results_key,
+    run_key,
     settings_key,
     started_key,
     verdict_key,
@@ -35,6 +36,7 @@ from pytest_cutover.stash import (
 from pytest_cutover.verdict import CheckResult, decide
 
 pytest_plugins = ["pytest_cutover.fixtures"]
+discard_key = pytest.StashKey[Path]()
 
 FOLDER_MARKERS = {"readiness": "readiness", "smoke": "smoke", "e2e": "e2e", "load": "load",
                   "rollback": "rollback_drill", "post_launch": "post_launch"}
@@ -113,10 +115,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[redactor_key] = Redactor(settings.environment.secret_values())
     config.stash[results_key] = {}
     config.stash[started_key] = time.time()
+    config.stash[run_key] = run_facts(config, settings)
     if config.pluginmanager.hasplugin("html"):
         from pytest_cutover.report import html
 
         config.pluginmanager.register(html.HtmlReport(config), "cutover-html")
+
+
+def run_facts(config: pytest.Config, settings: Any) -> dict[str, Any]:
+    """What every report file of this run shows: one run id (so the five files can be matched)
+    and the destructive opt-in, when given."""
+    import datetime as dt
+
+    started = dt.datetime.fromtimestamp(config.stash[started_key], dt.UTC)
+    allowed = config.getoption("--cutover-allow-destructive")
+    return {"run_id": f"{settings.environment.name}-{started:%Y%m%dT%H%M%S}-{os.getpid()}",
+            "destructive_allowed": allowed or None,
+            "destructive_note": (f"destructive checks ALLOWED against {allowed!r} "
+                                 f"(--cutover-allow-destructive={allowed})" if allowed else
+                                 "destructive checks refused (no --cutover-allow-destructive)"
+                                 if settings.environment.is_production else
+                                 "destructive checks run (environment is not of kind production)")}
 
 
 def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str]]:
@@ -196,6 +215,8 @@ def _move_pytest_reports(config: pytest.Config) -> None:
         return
     default = (_ini_dir(config) / config.getini("cutover_reports")).resolve()
     target = reports_dir(config)
+    if target.exists() and not target.is_dir():
+        return  # reported by validate_run; pytest-html would crash on it
     for dest in ("htmlpath", "xmlpath"):
         value = getattr(config.option, dest, None)
         if value and Path(value).resolve().parent in (default, (Path.cwd() / "reports").resolve()):
@@ -213,6 +234,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         f"target {env.base_url}",
         f"cutover: config {settings.path} (chosen by {src['config'].source}); release "
         f"{env.release or 'not set'}; reports in {reports_dir(config)}",
+        f"cutover: {config.stash[run_key]['destructive_note']}; run {config.stash[run_key]['run_id']}",
     ]
 
 
@@ -399,12 +421,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if settings_key not in config.stash or hasattr(config, "workerinput"):
         return
-    if config.option.collectonly:  # nothing ran: no verdict, and keep the last run's reports
-        return
-    if exitstatus not in (0, 1, 5):  # interrupted, internal or usage error: keep the last reports
+    # --co, or an interrupted, internal or usage error: nothing was judged, so no report file is
+    # written, and the last run's files (all five of them) stay as they were
+    if config.option.collectonly or exitstatus not in (0, 1, 5):
+        _discard_pytest_reports(config)
         return
     verdict = compute_verdict(config)
+    from _pytest.junitxml import xml_key
+
     from pytest_cutover.report import files
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:  # junitxml writes after this hook: the run id ties it to the other files
+        xml.add_global_property("cutover_run_id", config.stash[run_key]["run_id"])
 
     doc = files.write_all(config, verdict, reports_dir(config))
     from pytest_cutover.report import notify
@@ -414,6 +443,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[notify_key] = notify.deliver(config, doc, config.stash[redactor_key], where)
     if exitstatus in (0, 1):
         session.exitstatus = verdict.exit_code
+
+
+def _discard_pytest_reports(config: pytest.Config) -> None:
+    """Point junitxml and pytest-html (which write after this hook) at a scratch folder that
+    pytest_unconfigure removes."""
+    import tempfile
+
+    from _pytest.junitxml import xml_key
+
+    scratch = Path(tempfile.mkdtemp(prefix="cutover-unwritten-"))
+    config.stash[discard_key] = scratch
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.logfile = str(scratch / "junit.xml")
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__module__.startswith("pytest_html") and hasattr(plugin, "_report_path"):
+            plugin._report_path = scratch / "report.html"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    scratch = config.stash.get(discard_key, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def compute_verdict(config: pytest.Config) -> Any:
@@ -440,6 +494,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                   f"covers {', '.join(verdict.markers) or 'no markers'}; exit code {verdict.exit_code}")
     from pytest_cutover.humanize import tidy
 
+    tr.write_line(config.stash[run_key]["destructive_note"])
     for title, lines in (("rollback triggers", verdict.rollback_reasons), ("reasons", verdict.reasons),
                          ("warnings", verdict.warnings)):
         if lines:

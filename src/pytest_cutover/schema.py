@@ -9,9 +9,9 @@ these tables (`scripts/config-doc`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-import re
 from urllib.parse import urlsplit
 
 # Kinds of leaf values.
@@ -342,7 +342,7 @@ def _kind_error(key: str, rule: K, value: Any) -> str | None:
     if kind in (INT, NUMBER):
         if rule.positive and value <= 0:
             return f"found {value!r}; expected a number > 0"
-        if rule.lo is not None and value < rule.lo or rule.hi is not None and value > rule.hi:
+        if (rule.lo is not None and value < rule.lo) or (rule.hi is not None and value > rule.hi):
             upper = f" and <= {rule.hi:g}" if rule.hi is not None else ""
             return f"found {value!r}; expected a number >= {rule.lo:g}{upper}"
     if kind == STR and rule.choices and value not in rule.choices:
@@ -432,7 +432,7 @@ def missing_required(data: dict[str, Any], spec: dict[str, Any], path: str, file
 def _closest(word: str, options: list[str]) -> str | None:
     import difflib
 
-    match = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return match[0] if match else None
 
 

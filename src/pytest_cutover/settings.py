@@ -361,11 +361,11 @@ def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping
                             f"(export it, or put it in the env_file)")
     for (component, var_key), parse in schema.SECRET_FORMATS.items():
         table_ = data.get(component)
-        var = table_.get(var_key) if isinstance(table_, dict) else None
-        value = (env.get(var) or secrets_source.get(var)) if isinstance(var, str) else None
+        named = table_.get(var_key) if isinstance(table_, dict) else None
+        value = (env.get(named) or secrets_source.get(named)) if isinstance(named, str) else None
         problem = parse(value) if value else None
         if problem:
-            problems.append(f"{file}: {key}.{component}.{var_key}: the value of ${var} is not "
+            problems.append(f"{file}: {key}.{component}.{var_key}: the value of ${named} is not "
                             f"usable: {problem} (value not shown)")
     load_table = data.get("load", {})
     if isinstance(load_table, dict):

@@ -17,6 +17,7 @@ redactor_key = pytest.StashKey[Redactor]()
 results_key = pytest.StashKey[dict[str, CheckResult]]()
 verdict_key = pytest.StashKey[Verdict]()
 started_key = pytest.StashKey[float]()
+run_key = pytest.StashKey[dict[str, Any]]()  # run id and destructive opt-in, in every report
 # nodeid -> evidence entries, gathered on the controller for the evidence bundle
 evidence_store_key = pytest.StashKey[dict[str, list[dict[str, str]]]]()
 # this run's folder under the ledger's history/runs/ (report/files.py), and the notify lines

@@ -283,7 +283,8 @@ def test_destructive_check_runs_when_allowed_or_not_production(project: Project,
 def test_allowing_another_environment_does_not_unlock_production(project: Project) -> None:
     project.tests(test_d=DESTRUCTIVE)
     result = project.run("--cutover-env", "production", "--cutover-allow-destructive=staging", "-s")
-    assert result.ret == 1
+    assert result.ret == 4  # a mistake: the opt-in must name the environment under test
+    assert "does not name the environment under test ('production')" in result.stderr.str()
     assert "DESTRUCTIVE-RAN" not in result.stdout.str()
 
 

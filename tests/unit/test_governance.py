@@ -128,15 +128,18 @@ def test_waivers_load_from_the_file(tmp_path: Path) -> None:
      "signoffs.toml: signoff #1 (a).when: found 'yesterday'; expected a TOML date or date-time"),
     ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 5\nevidence = "e"\n',
      "signoffs.toml: signoff #1 (a).when: found 5; expected a TOML date or date-time"),
-    ('[[signoff]]\nitem = "a"\nwhen = 2026-01-01\n', "signoffs.toml: signoff #1 (a): missing who, role, evidence"),
+    ('[[signoff]]\nitem = "a"\nwhen = 2026-01-01\n', "signoffs.toml: signoff #1 (a): missing who, role, "
+                                                     "evidence"),
     ('[[waiver]]\ncheck = "x"\njustification = "j"\napprover = "a"\nexpires = "soon"\n',
      "signoffs.toml: waiver #1.expires: found 'soon'; expected a TOML date or date-time"),
     ('[[waiver]]\ncheck = "x"\n', "signoffs.toml: waiver #1: missing justification, approver, expires"),
     ('[[signof]]\nitem = "a"\n',
      "signoffs.toml: signof: unknown table (did you mean 'signoff'?); expected [[signoff]] or [[waiver]]"),
     ("[[signoff]\n", "is not valid TOML"),
-    ('signoff = "team.war-room"\n', "signoffs.toml: signoff: found str 'team.war-room'; expected [[signoff]] tables"),
-    ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 2026-01-01\nevidence = "e"\nexpire = 2027-01-01\n',
+    ('signoff = "team.war-room"\n', "signoffs.toml: signoff: found str 'team.war-room'; expected "
+                                    "[[signoff]] tables"),
+    ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 2026-01-01\nevidence = "e"\n'
+     'expire = 2027-01-01\n',
      "signoffs.toml: signoff #1 (a).expire: unknown key (did you mean 'expires'?)"),
     ('[[signoff]]\nitem = "a"\nwho = "b"\nrole = "c"\nwhen = 2999-01-01\nevidence = "e"\n',
      "signoffs.toml: signoff #1 (a).when: 2999-01-01 23:59 UTC is in the future"),

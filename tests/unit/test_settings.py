@@ -206,9 +206,11 @@ BAD_CONFIGS = {
     "wrong kind of value": (BASE + 'timeout_s = "ten"\n',
                             "environments.local.timeout_s: found 'ten' (str); expected a number"),
     "wrong kind of list": (BASE + 'tls = { hosts = "ils.example.com" }\n',
-                           "environments.local.tls.hosts: found 'ils.example.com' (str); expected a list of strings"),
+                           "environments.local.tls.hosts: found 'ils.example.com' (str); expected a "
+                           "list of strings"),
     "bad environment kind": (BASE.replace('kind = "other"', 'kind = "prod"'),
-                             "environments.local.kind: found 'prod'; expected one of production, staging, other"),
+                             "environments.local.kind: found 'prod'; expected one of production, "
+                             "staging, other"),
     "missing kind": (BASE.replace('kind = "other"', ""), "environments.local.kind: missing"),
     "missing base_url": (BASE.replace('base_url = "https://ils.example.com"', ""),
                          "environments.local.base_url: missing"),

@@ -22,6 +22,7 @@ from pytest_cutover.stash import (
     governance_key,
     redactor_key,
     results_key,
+    run_key,
     settings_key,
 )
 from pytest_cutover.verdict import Verdict
@@ -38,8 +39,10 @@ def verdict_document(config: pytest.Config, verdict: Verdict) -> dict[str, Any]:
     results = list(config.stash[results_key].values())
     rows = checklist.matrix(checklist.load(), results)
     gov = config.stash[governance_key]
+    run: dict[str, Any] = config.stash[run_key]
     return {
         **verdict.to_dict(),
+        **run,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "environment": env.name, "environment_kind": env.kind, "target": env.base_url,
         "release": env.release,
@@ -89,7 +92,8 @@ def summary_markdown(doc: dict[str, Any]) -> str:
                          f"{humanize.quantity(m['value'], m['unit'])} | "
                          f"{_n(m['warn'], m['unit'])} | {_n(m['crit'], m['unit'])} | {m['level']} |")
         lines.append("")
-    lines.append("Full report: `go-no-go.html`; machine-readable: `verdict.json`.")
+    lines.append(f"{doc['destructive_note'][:1].upper()}{doc['destructive_note'][1:]}.")
+    lines.append(f"Full report: `go-no-go.html`; machine-readable: `verdict.json`; run `{doc['run_id']}`.")
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from pytest_cutover.stash import (
     evidence_store_key,
     governance_key,
     results_key,
+    run_key,
     settings_key,
     verdict_key,
 )
@@ -165,8 +166,12 @@ class HtmlReport:
         prefix.append("</div>")
 
     def _banner_extra(self, verdict: Any, env: Any) -> str:
-        """Lines added under the causes in the banner (e.g. opt-ins that changed the run)."""
-        return ""
+        """Lines added under the causes in the banner: the destructive opt-in (loud when given)
+        and the run id the five report files share."""
+        run = self.config.stash[run_key]
+        note = run["destructive_note"]
+        shown = f"<b>{escape(note.upper())}</b>" if run["destructive_allowed"] else escape(note)
+        return f'<div id="cutover-run">{shown}; run {escape(run["run_id"])}</div>'
 
     def _pictures(self, doc: dict[str, Any], now: dt.datetime) -> str:
         store = self.config.stash.get(evidence_store_key, {})
