@@ -175,6 +175,7 @@ def test_newest_backup_is_recent(target: Environment, measure: Measure,
     measure("backup_age_hours", age_h, threshold, subject=f"newest backup {files[-1].name}")
 
 
+@pytest.mark.destructive  # the test alert is routed to the on-call receiver: it notifies people
 @pytest.mark.checklist("post.alerts-working", "success.monitoring-alerting")
 def test_alertmanager_accepts_and_lists_a_test_alert(target: Environment,
                                                      require: Callable[[str], dict[str, Any]],

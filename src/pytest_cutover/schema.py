@@ -43,7 +43,8 @@ class MapOf:
 
 
 ENDPOINT = {
-    "path": STR, "method": STR, "expect_status": INT, "latency": THRESHOLD,
+    "path": STR, "expect_status": INT, "latency": THRESHOLD,
+    "method": K(STR, "HTTP method (smoke checks only read)", "GET", choices=("GET", "HEAD", "OPTIONS")),
     "critical": BOOL, "auth": STR, "expect_json": TABLE,
 }
 

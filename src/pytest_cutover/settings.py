@@ -324,7 +324,8 @@ def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping
             if included is not None:
                 schema.validate(included, schema.ENVIRONMENT, key, problems, file=str(include_path))
                 data = _deep_merge(included, {k: v for k, v in table.items() if k != "include"})
-    schema.missing_required(data, schema.ENVIRONMENT, key, file, problems)
+    if data is not table or not include:  # an include not read here may supply required keys
+        schema.missing_required(data, schema.ENVIRONMENT, key, file, problems)
     _check_thresholds(name, data, problems, file)
     if not selected:
         return data, {}
