@@ -279,8 +279,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     ids = [i for m in item.iter_markers("checklist") for i in m.args]
     triggers = [str(a) for m in item.iter_markers("rollback_trigger") for a in m.args]
     measurements = item.stash.get(measurements_key, [])
-    for m in measurements:
-        m["message"] = redact(m["message"])
+    for m in measurements:  # every text field: a subject may name an account, a URL, a DSN
+        m.update({k: redact(v) for k, v in m.items() if isinstance(v, str)})
     report.user_properties.extend([
         ("cutover_markers", ",".join(markers)), ("cutover_checklist", ",".join(ids))])
     if measurements and report.when == "call":
@@ -300,6 +300,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         text = str(report.longrepr)
         if redact(text) != text:  # keep pytest's structured repr unless a secret is in it
             report.longrepr = redact(text)
+    elif report.skipped and isinstance(report.longrepr, tuple):  # a skip reason (unverified, N/A)
+        where, line, reason = report.longrepr
+        report.longrepr = (where, line, redact(reason))
     if report.failed and report.when == "call":
         _apply_waiver(config, item, report)
     report.sections = [(title, redact(text)) for title, text in report.sections]

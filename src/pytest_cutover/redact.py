@@ -1,14 +1,21 @@
 """Remove secrets from anything the suite writes: reports, evidence, messages, JUnit.
 
-Pure module. Two layers: the known secret values of the environment (DSNs, passwords, tokens,
-read from the referenced variables) are replaced wherever they appear, and patterns catch what
-looks secret even when we did not know the value (bearer tokens, JWTs, cookies, DSN passwords).
+Pure module. Three layers: the known secret values of the environment (DSNs, passwords, tokens,
+read from the referenced variables) are replaced wherever they appear, with the password inside a
+DSN or URL (as written, percent-decoded and -encoded) known on its own; a fragment of 8 or more
+characters of a known password or token is masked too, since drivers and libraries echo parts of
+a value they could not parse; and patterns catch what looks secret even when we did not know the
+value (URL userinfo, bearer tokens, JWTs, cookies, password= in DSNs and exception reprs).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, unquote, urlsplit
+
+FRAGMENT = 8  # shortest piece of a known secret masked on its own
 
 MASK = "***"
 
@@ -24,29 +31,101 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
      r"\g<pre>" + MASK),
     # "token": "v" / 'secret': 'v' / token=v (a quoted key, or `=`): prose like "no token: POST …"
     # is left alone; password-like keys are masked after a bare colon too (YAML, log lines)
-    (re.compile(r"(?P<pre>[\"'](?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
+    (re.compile(r"(?P<pre>[\"'][\w.-]*(?:password|passwd|secret|token|api[_-]?key)[\w.-]*"
                 r"[\"']\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>\b(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
                 r"\s*=\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
     (re.compile(r"(?P<pre>\b(?:password|passwd|api[_-]?key)\s*:\s*[\"']?)[^\"'\s,}&]+", re.I),
      r"\g<pre>" + MASK),
+    # PGPASSWORD=..., REDIS_TOKEN: ... (environment dumps, kubectl describe, CI logs)
+    (re.compile(r"(?P<pre>\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Z0-9_]*\s*[=:]\s*"
+                r"[\"']?)[^\"'\s,}&]+"), r"\g<pre>" + MASK),
 ]
+
+_EMAIL = re.compile(r"[^@\s:/]+@[^@\s:/]+")  # an account's email: masked whole, not by fragments
+_KEYWORD_PASSWORD = re.compile(r"\bpassword\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))")
+
+
+def _parts(value: str) -> tuple[set[str], set[str]]:
+    """(whole values to mask, secret parts whose fragments are masked too) of one secret."""
+    whole, fragile = {value}, set()
+    password = None
+    if "://" in value:
+        try:
+            password = urlsplit(value.strip()).password
+        except ValueError:
+            match = re.search(r"://[^:/@\s]*:([^@\s]+)@", value)
+            password = match.group(1) if match else None
+    else:
+        match = _KEYWORD_PASSWORD.search(value)
+        if match:
+            password = match.group(1) or match.group(2)
+        elif not _EMAIL.fullmatch(value) and not value.isspace():  # a password, token, broken DSN
+            fragile.add(value)
+    if password:
+        for form in {password, unquote(password), quote(unquote(password), safe="")}:
+            whole.add(form)
+            fragile.add(form)
+    # a Kubernetes Secret, an env dump or a Basic header may show a value base64-encoded
+    whole |= {base64.b64encode(v.encode()).decode().rstrip("=") for v in list(whole) if len(v) >= 8}
+    return whole, fragile
+
 
 
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first so a secret that contains another is masked whole; ignore trivial values.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        self.fragments: list[str] = []
+        self._gram_set: frozenset[str] = frozenset()
+        self.add(*secrets)
 
     def add(self, *values: str) -> None:
-        self.secrets = sorted({*self.secrets, *(v for v in values if v and len(v) >= 4)},
-                              key=len, reverse=True)
+        whole, fragile = set(self.secrets), set()
+        for value in values:
+            if value and len(value) >= 4:
+                more, parts = _parts(value)
+                whole |= more
+                fragile |= parts
+        # Longest first so a secret that contains another is masked whole; ignore trivial values.
+        self.secrets = sorted({s for s in whole if len(s) >= 4}, key=len, reverse=True)
+        grams = {part[i:i + FRAGMENT] for part in fragile if len(part) > FRAGMENT
+                 for i in range(len(part) - FRAGMENT + 1)}
+        self.fragments = sorted({*self.fragments, *grams})
+        self._gram_set = frozenset(self.fragments)
+
+    def _mask_fragments(self, text: str) -> str:
+        spans: list[tuple[int, int]] = []
+        if len(self.fragments) < 100:  # a few grams: str.find (C speed) per gram
+            for gram in self.fragments:
+                start = text.find(gram)
+                while start != -1:
+                    spans.append((start, start + FRAGMENT))
+                    start = text.find(gram, start + 1)
+        else:  # many (session cookies learnt): one pass over the text, whatever their number
+            grams = self._gram_set
+            spans = [(i, i + FRAGMENT) for i in range(len(text) - FRAGMENT + 1)
+                     if text[i:i + FRAGMENT] in grams]
+        if not spans:
+            return text
+        spans.sort()
+        merged = [spans[0]]
+        for begin, end in spans[1:]:
+            if begin <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((begin, end))
+        out, last = [], 0
+        for begin, end in merged:
+            out += [text[last:begin], MASK]
+            last = end
+        return "".join([*out, text[last:]])
 
     def __call__(self, text: str) -> str:
         if not text:
             return text
         for secret in self.secrets:
             text = text.replace(secret, MASK)
+        text = self._mask_fragments(text)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text

@@ -70,3 +70,31 @@ def test_empty_text_stays_empty() -> None:
                                    "the secret: rotation is overdue"])
 def test_prose_about_tokens_and_secrets_is_kept(prose: str) -> None:
     assert Redactor()(prose) == prose
+
+
+def test_a_fragment_of_a_known_password_echoed_by_a_driver_is_masked() -> None:
+    redact = Redactor(["postgresql://app:Hunter2-Secret-77@db:5432/ils"])
+    # psycopg quoting part of a value it could not parse
+    text = 'invalid integer value "543x/ils" for "port"; near "Hunter2-Secret" in the URI'
+    assert "Hunter2" not in redact(text)
+    assert "ecret-77" not in redact("tail was ...ecret-77@db")
+    assert redact("connecting to db:5432 as app") == "connecting to db:5432 as app"  # user, host kept
+
+
+def test_percent_encoded_and_keyword_passwords_are_known_in_every_form() -> None:
+    redact = Redactor(["postgresql://app:p%40ss%3Aword-9@db/ils", "host=db password='kw secret 1'"])
+    for text in ("auth failed for p@ss:word-9", "url p%40ss%3Aword-9", "got 'kw secret 1'"):
+        assert "word-9" not in redact(text) and "secret 1" not in redact(text), redact(text)
+
+
+def test_many_learnt_secrets_still_mask_fragments() -> None:
+    redact = Redactor()
+    redact.add(*(f"cookie-value-{i:04d}-abcdefgh" for i in range(60)))
+    assert "0042-abcd" not in redact("echo ...value-0042-abcd...")
+
+
+def test_environment_style_and_repr_style_secrets() -> None:
+    redact = Redactor()
+    assert "s3cr3t" not in redact("PGPASSWORD=s3cr3t psql -h db")
+    assert "tok123456" not in redact("ApiException(headers={'X-Api-Token': 'tok123456'}) REDIS_TOKEN: "
+                                     "tok123456")
