@@ -327,6 +327,7 @@ def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping
     if data is not table or not include:  # an include not read here may supply required keys
         schema.missing_required(data, schema.ENVIRONMENT, key, file, problems)
     _check_thresholds(name, data, problems, file)
+    _check_plans(name, data, env if selected else {}, problems, file)
     if not selected:
         return data, {}
 
@@ -368,17 +369,34 @@ def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping
         if problem:
             problems.append(f"{file}: {key}.{component}.{var_key}: the value of ${named} is not "
                             f"usable: {problem} (value not shown)")
+    return data, secrets_source
+
+
+def _check_plans(name: str, data: dict[str, Any], env: Mapping[str, str], problems: list[str],
+                 file: str) -> None:
+    """The load plan (with $CUTOVER_LOAD_* for the selected environment) and the e2e profile,
+    resolved offline as the checks will resolve them."""
+    from pytest_cutover import e2e_profile
+    from pytest_cutover.loadplan import PlanError, plan
+
+    key = f"environments.{name}"
     load_table = data.get("load", {})
     if isinstance(load_table, dict):
-        from pytest_cutover.loadplan import PlanError, plan
-
         try:
             plan(load_table, env)
         except PlanError as exc:
-            problems.append(f"{file}: {key}.load (with $CUTOVER_LOAD_*): {exc}")
-        except (TypeError, ValueError):
+            via = " (with $CUTOVER_LOAD_*)" if any(v.startswith("CUTOVER_LOAD_") for v in env) else ""
+            problems.append(f"{file}: {key}.load{via}: {exc}")
+        except (TypeError, ValueError, IndexError):
             pass  # a wrong type in the table is already reported by the schema
-    return data, secrets_source
+    e2e_table = data.get("e2e")
+    if isinstance(e2e_table, dict):
+        try:
+            _, found = e2e_profile.resolve(e2e_table)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            found = []  # a wrong shape is already reported by the schema
+        problems.extend(f"{file}: {key}.{p}" for p in found
+                        if f"{key}.{p.split(':')[0]}: unknown key" not in " ".join(problems))
 
 
 def collect(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = None) -> Collected:
