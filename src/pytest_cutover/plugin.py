@@ -67,7 +67,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "and save it in the ledger folder; without it the integrity checks "
                          "compare with the saved one (also $CUTOVER_SNAPSHOT=take)")
     group.addoption("--cutover-reports", metavar="DIR", default=None,
-                    help="folder for verdict.json, summary.md, announcement.md (default: reports)")
+                    help="folder for every report file: go-no-go.html, junit.xml, verdict.json, "
+                         "summary.md, announcement.md, evidence/ (also $CUTOVER_REPORTS; default: reports)")
     group.addoption("--cutover-notify", metavar="URL", action="append", default=[],
                     help="post the verdict to this chat webhook (Slack-compatible JSON; "
                          "repeatable; also [environments.X.notify]); a failed post only warns")
@@ -107,9 +108,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.option.help:  # --help works even while the config is broken
         return
-    settings, gov, problems = validate_run(config)
+    settings, gov, problems, context = validate_run(config)
     if problems or settings is None:
-        raise pytest.UsageError(ConfigError(problems or ["no cutover environment"]).render())
+        raise pytest.UsageError(ConfigError(problems or ["no cutover environment"], context).render())
     config.stash[settings_key] = settings
     config.stash[governance_key] = gov
     config.stash[redactor_key] = Redactor(settings.environment.secret_values())
@@ -138,7 +139,7 @@ def run_facts(config: pytest.Config, settings: Any) -> dict[str, Any]:
                                  "destructive checks run (environment is not of kind production)")}
 
 
-def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str]]:
+def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str], str]:
     """One pass over everything the run will read, before anything is sent: the config file
     (every environment, includes), sign-offs and waivers, options and environment variables."""
     ini_config = config.getini("cutover_config")
@@ -159,7 +160,11 @@ def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str]]:
     settings = None
     if not problems and found.name is not None:
         settings = settings_of(found, config_choice, env_choice, os.environ)
-    return settings, gov, problems
+    env_source = env_choice.source if env_choice.value else "[cutover] default_environment"
+    context = (f"config {found.path} chosen by {config_choice.source}; environment "
+               f"{found.name or env_choice.value or '(none)'} chosen by {env_source}; "
+               f"sign-offs {found.signoffs_path}")
+    return settings, gov, problems, context
 
 
 def _suite_root(config: pytest.Config) -> Path:

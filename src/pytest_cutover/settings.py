@@ -22,15 +22,17 @@ from pytest_cutover.thresholds import DEFAULTS, Threshold
 class ConfigError(Exception):
     """Operator mistakes in the configuration or command line; all of them in one message."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], context: str = "") -> None:
         self.problems = problems
+        self.context = context  # where the choices came from, e.g. "config x (chosen by ...)"
         super().__init__(self.render())
 
     def render(self) -> str:
+        tail = f"\n  ({self.context})" if self.context else ""
         if len(self.problems) == 1:
-            return f"cutover configuration error: {self.problems[0]}"
+            return f"cutover configuration error: {self.problems[0]}{tail}"
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        return f"cutover configuration has {len(self.problems)} problems:\n{lines}"
+        return f"cutover configuration has {len(self.problems)} problems:\n{lines}{tail}"
 
 
 class Unavailable(Exception):

@@ -281,6 +281,14 @@ CASES: dict[str, Case] = {
     "include with a mistake": Case(["*inc.toml: environments.local.timeout_s: found -2; expected a "
                                     "number > 0*"],
                                    config='include = "inc.toml"\n', files={"inc.toml": "timeout_s = -2\n"}),
+    "unknown e2e flow": Case(["*environments.local.e2e.flows.logn: unknown flow*"],
+                             config='e2e = { flows = { logn = { critical = false } } }\n'),
+    "load profile unknown in another environment": Case(
+        ["*environments.staging.load: load profile 'stagged' is unknown*"],
+        replace=('kind = "staging"\n', 'kind = "staging"\nload = { profile = "stagged" }\n')),
+    "choice sources named": Case(["*(config *cutover.toml chosen by ini cutover_config; "
+                                  "environment local chosen by $CUTOVER_ENV; sign-offs *signoffs.toml)*"],
+                                 config="timeout_s = -1\n", env={"CUTOVER_ENV": "local"}),
     # --- every kind at once: one message, all of them -------------------------------------------
     "config, sign-off and option problems together": Case(
         ["*cutover.toml: environments.local.timeout_s: found -1*",
