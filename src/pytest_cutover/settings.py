@@ -424,6 +424,7 @@ def collect(config: Chosen, env_choice: Chosen, env: Mapping[str, str] | None = 
         problems.append(f"{file}: environments: no [environments.NAME] table is defined")
         return Collected(path, raw, None, {}, {}, problems)
     default = cutover.get("default_environment") if isinstance(cutover, dict) else None
+    default = default if isinstance(default, str) else None  # another type: the schema says so
     name = env_choice.value or default
     source = env_choice.source if env_choice.value else f"[cutover] default_environment in {file}"
     known = ", ".join(sorted(environments))
