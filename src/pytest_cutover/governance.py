@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,12 +167,14 @@ def waiver_target_exists(pattern: str, known_checks: list[str]) -> bool:
     return any(probe.matches(c) or c == base or c.startswith(pattern + "[") for c in known_checks)
 
 
-def load(path: Path, known_items: set[str] | None = None, known_checks: list[str] | None = None,
+def load(path: Path, known_items: set[str] | None = None,
+         known_checks: list[str] | Callable[[], list[str]] | None = None,
          now: dt.datetime | None = None) -> tuple[Governance, list[str]]:
     """Read signoffs.toml; a missing file means no sign-offs and no waivers (not an error).
 
-    With `known_items` (checklist ids) and `known_checks` (node ids of the suite's checks), a
-    sign-off for an unknown item and a waiver that matches no check are problems too."""
+    With `known_items` (checklist ids) and `known_checks` (node ids of the suite's checks, or a
+    function giving them, called only when there is a waiver), a sign-off for an unknown item and
+    a waiver that matches no check are problems too."""
     problems: list[str] = []
     now = now or dt.datetime.now(dt.UTC)
     if not path.exists():
@@ -212,14 +215,17 @@ def load(path: Path, known_items: set[str] | None = None, known_checks: list[str
             continue
         signoffs.append(SignOff(entry["item"], entry["who"], entry["role"], when,
                                 entry["evidence"], expires))
-    for i, entry in enumerate(_entries(raw, "waiver", file, problems)):
+    waiver_entries = _entries(raw, "waiver", file, problems)
+    if callable(known_checks) and waiver_entries:
+        known_checks = known_checks()
+    for i, entry in enumerate(waiver_entries):
         where = f"{file}: waiver #{i + 1}"
         if not _text_fields(entry, WAIVER_KEYS, WAIVER_KEYS, where, problems):
             continue
         expires = _date(entry, "expires", where, problems)
         if expires is None:
             continue
-        if known_checks is not None and not waiver_target_exists(entry["check"], known_checks):
+        if isinstance(known_checks, list) and not waiver_target_exists(entry["check"], known_checks):
             names = [c.split("::")[-1] for c in known_checks]
             hint = _closest(entry["check"].split("::")[-1], names)
             if hint:

@@ -153,8 +153,9 @@ def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str], str]:
     found = collect(config_choice, env_choice)
     problems = list(found.problems)
     known_items = {i.id for i in checklist.load()}
-    gov, gov_problems = governance.load(found.signoffs_path, known_items,
-                                        governance.known_checks(_suite_root(config), _suite_paths(config)))
+    gov, gov_problems = governance.load(
+        found.signoffs_path, known_items,
+        lambda: governance.known_checks(_suite_root(config), _suite_paths(config)))
     problems += gov_problems
     problems += _option_problems(config, found)
     settings = None
