@@ -139,6 +139,8 @@ def test_every_destructive_check_is_not_verified_and_the_refusal_is_shown(
     assert ALERT_CHECK in {c["nodeid"] for c in destructive}
     wrong = {c["nodeid"]: c["outcome"] for c in destructive if c["outcome"] != "unverified"}
     assert wrong == {}
+    print(f"\n{len(destructive)} destructive checks, all not verified; decision {doc['decision']}; "
+          f"markers run: {sorted({m for c in doc['checks'] for m in c['markers']})}")  # shown with -s
     assert all("--cutover-allow-destructive=prodref" in c["message"] for c in destructive)
     assert doc["destructive_allowed"] is None
     assert "destructive checks refused (no --cutover-allow-destructive)" in run.output
