@@ -429,3 +429,11 @@ def test_the_five_files_of_one_run_agree(good_project: Project) -> None:
     props = {p.get("name"): p.get("value") for p in tree.iter("property")}
     assert props.get("cutover_run_id") == run_id
     assert doc["decision"] in (reports / "announcement.md").read_text() or doc["decision"] == "GO"
+
+
+def test_evidence_of_an_earlier_run_does_not_linger(good_project: Project) -> None:
+    stale = good_project.path / "reports" / "evidence" / "old_check" / "01-old.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from an earlier run")
+    assert good_project.run(*REPORT_ARGS).ret == 0
+    assert not stale.exists()

@@ -106,8 +106,13 @@ def _slug(nodeid: str) -> str:
 
 
 def write_evidence(folder: Path, evidence: dict[str, list[dict[str, str]]], redact: Any) -> None:
-    """One folder per check, one file per piece of evidence, and a SHA-256 manifest."""
+    """One folder per check, one file per piece of evidence, and a SHA-256 manifest. The last
+    run's evidence goes first, so the folder holds this run's files only."""
     import base64
+    import shutil
+
+    if folder.is_dir():
+        shutil.rmtree(folder)
 
     manifest: dict[str, str] = {}
     for nodeid, entries in sorted(evidence.items()):
