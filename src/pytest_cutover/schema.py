@@ -32,6 +32,8 @@ class K:
     choices: tuple[str, ...] = ()
     required: bool = False  # must be present (and non-empty)
     nonempty: bool = False  # may be absent, but not ""
+    pattern: str = ""  # a string must match it whole (with `example` shown in the message)
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,9 @@ LOAD = {
     "task_weights": MapOf(INT), "warmup_s": NUMBER, "abort_after_s": NUMBER,
     "abort_min_requests": INT,
     "timeout_margin_s": NUMBER, "budgets": MapOf(THRESHOLD),
-    "memory_limit_mb": NUMBER, "cpu_limit_cores": NUMBER, "post_launch_window": STR,
+    "memory_limit_mb": NUMBER, "cpu_limit_cores": NUMBER,
+    "post_launch_window": K(STR, "window the post-launch checks judge (also $CUTOVER_POST_LAUNCH_WINDOW)",
+                            "1h", pattern=r"\d+[mhd]", example="1h, 24h, 7d"),
     "error_log_patterns": STRLIST, "max_error_log_lines": INT,
 }
 
@@ -350,6 +354,8 @@ def _kind_error(key: str, rule: K, value: Any) -> str | None:
         hint = _closest(value, list(rule.choices))
         return (f"found {show(key, value)}; expected one of {', '.join(rule.choices)}"
                 + (f" (did you mean {hint!r}?)" if hint else ""))
+    if kind == STR and rule.pattern and not re.fullmatch(rule.pattern, value.strip()):
+        return f"found {show(key, value)}; expected a value like {rule.example or rule.pattern}"
     if kind in (STR, URL) and (rule.nonempty or rule.required) and not value.strip():
         return "found an empty string; expected a non-empty value"
     if kind == STR and key.endswith("_env") and not _ENV_VAR.fullmatch(value):

@@ -182,6 +182,8 @@ def _type(key: str, leaf: Any) -> str:
         word += f" {rule.lo:g}-{rule.hi:g}"
     elif rule.lo is not None:
         word += f" ≥ {rule.lo:g}"
+    elif rule.example:
+        word += f" like {rule.example}"
     return word + (", required" if rule.required else "") + (", non-empty" if rule.nonempty else "")
 
 

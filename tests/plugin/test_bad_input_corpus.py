@@ -227,6 +227,12 @@ CASES: dict[str, Case] = {
     "load variable": Case(["*environments.local.load (with $CUTOVER_LOAD_*): CUTOVER_LOAD_USERS='many' "
                            "is not a valid int*"],
                           env={"CUTOVER_LOAD_USERS": "many"}),
+    "post-launch window variable": Case(["*$CUTOVER_POST_LAUNCH_WINDOW='1 hour': expected a number and "
+                                         "m, h or d*"],
+                                        env={"CUTOVER_POST_LAUNCH_WINDOW": "1 hour"}),
+    "post-launch window key": Case(["*environments.local.load.post_launch_window: found '1 day'; "
+                                    "expected a value "
+                                    "like 1h, 24h, 7d*"], config='load = { post_launch_window = "1 day" }\n'),
     "snapshot variable": Case(["*$CUTOVER_SNAPSHOT='maybe': expected 'take'*"],
                               env={"CUTOVER_SNAPSHOT": "maybe"}),
     # --- sign-offs and waivers ------------------------------------------------------------------
