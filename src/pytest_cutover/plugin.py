@@ -493,6 +493,9 @@ def compute_verdict(config: pytest.Config) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if discard_key in config.stash:  # pytest-html names its scratch file: say what really happened
+        terminalreporter.write_line(f"cutover: no report written (nothing was judged); the last run's "
+                                    f"reports are kept in {reports_dir(config)}")
     if verdict_key not in config.stash:
         return
     verdict = config.stash[verdict_key]
