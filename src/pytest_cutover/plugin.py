@@ -100,8 +100,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         _move_pytest_reports(config)
 
 
-@pytest.hookimpl(trylast=True)  # after every plugin and initial conftest registered its markers
 def pytest_configure(config: pytest.Config) -> None:
+    # default priority: conftests' trylast configure hooks (the root conftest's) read the settings
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     if not _active(config):
@@ -201,7 +201,9 @@ def _option_problems(config: pytest.Config, found: Any) -> list[str]:
         problems.append(f"{source}: {str(folder)!r} is a file; expected a folder for the reports")
     markexpr = config.option.markexpr
     if markexpr:
+        # conftests registered theirs already; pytest's own and other plugins' may come after this
         known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+        known |= PLUGIN_MARKERS
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", markexpr)) - {"and", "or", "not"}
         for word in sorted(words - known):
             hint = difflib.get_close_matches(word, sorted(known), n=1)
@@ -212,6 +214,8 @@ def _option_problems(config: pytest.Config, found: Any) -> list[str]:
 
 
 MARKERS_PLAIN = [name.split("(")[0] for name in MARKERS]
+PLUGIN_MARKERS = {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "timeout",
+                  "only_browser", "skip_browser", "browser_context_args", "flaky", "asyncio", "anyio"}
 
 
 def _move_pytest_reports(config: pytest.Config) -> None:

@@ -446,3 +446,14 @@ def test_evidence_of_an_earlier_run_does_not_linger(good_project: Project) -> No
     stale.write_text("from an earlier run")
     assert good_project.run(*REPORT_ARGS).ret == 0
     assert not stale.exists()
+
+
+def test_a_trylast_conftest_configure_sees_the_settings(good_project: Project) -> None:
+    """The root conftest.py sets NODE_EXTRA_CA_CERTS from the settings in a trylast configure."""
+    (good_project.path / "conftest.py").write_text(
+        "import pytest\nfrom pytest_cutover.stash import settings_key\n\n"
+        "@pytest.hookimpl(trylast=True)\ndef pytest_configure(config):\n"
+        "    print('SETTINGS-SEEN', settings_key in config.stash)\n")
+    result = good_project.run(*REPORT_ARGS, "-s", "-m", "smoke and not skip")
+    assert "SETTINGS-SEEN True" in result.stdout.str() + result.stderr.str()
+    assert result.ret in (0, 5), result.stdout.str()
