@@ -120,7 +120,10 @@ def test_production_without_opt_in_sends_no_write_no_alert_and_changes_no_object
         refused: tuple[SmokeRun, dict[str, Any]]) -> None:
     run, counted = refused
     assert (run.reports / "verdict.json").exists(), run.explain()
-    print(f"\ncounted over {len(run.verdict['checks'])} checks: {counted}")  # shown with -s
+    outcomes: dict[str, int] = {}
+    for check in run.verdict["checks"]:
+        outcomes[check["outcome"]] = outcomes.get(check["outcome"], 0) + 1
+    print(f"\ncounted over {len(run.verdict['checks'])} checks {outcomes}: {counted}")  # with -s
     writes = {k: n for k, n in counted["writes"].items() if (k[0], k[1]) not in REFUSED_PROBES}
     refused_probes = {k: n for k, n in counted["writes"].items() if (k[0], k[1]) in REFUSED_PROBES}
     assert writes == {}, f"writes counted at the app: {writes}"
