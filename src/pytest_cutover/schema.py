@@ -89,14 +89,16 @@ E2E = {
     "routes": MapOf(STR),  # UI routes and the API paths the flows use, by name
     "selectors": MapOf(STR),  # Playwright selectors by name
     "texts": MapOf(STR),  # texts and patterns the flows look for
-    "widgets": MapOf(STRLIST),  # key widgets by page: user_dashboard, admin_dashboard, reports
+    "widgets": MapOf(STRLIST),  # key widgets by page route name (user_dashboard, reports ...)
+    "landing": MapOf(STR),  # role -> the route name it lands on after sign-in (ecp, admin ...)
     "order": MapOf(STR),  # what the order flow picks: lens_type, lens_material, coating
-    "storage": MapOf(STR),  # the SPA's localStorage keys: access_token, refresh_token, user
+    "storage": MapOf(STR),  # the SPA's localStorage keys: access_token, refresh_token ...
     "accounts": MapOf(STR),  # flow role (user, admin) -> account name in [accounts]
     "test_tenant": STR,  # companyId kept for tests: data flows may then run on production
     "data_prefix": STR,  # start of every name the suite creates (a run id follows)
     "cleanup": STR,  # "database" (delete by prefix via database.dsn_env; default) or "none"
-    "cleanup_tables": LIST,  # [{table, column}] rows to delete whose column starts with the prefix
+    "cleanup_tables": LIST,  # [{table, column}]: where the ids the flows record live, deletion order
+    "strict_third_party": BOOL,  # third-party request/console errors fail a flow (default: warn)
     "trust_ca_bundle": BOOL,  # Chromium trusts the leaf that verifies with ca_bundle (default true)
     "action_timeout_ms": INT,  # bound of every click, fill and expectation (default 5000)
     "navigation_timeout_ms": INT,  # bound of every page load (default 15000)
