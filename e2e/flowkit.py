@@ -15,12 +15,13 @@ import base64
 import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Locator, Page, Request, Response, expect
+from playwright.sync_api import ConsoleMessage, Error, Locator, Page, Request, Response, Route, expect
 
 from pytest_cutover.e2e_profile import E2eProfile
 
@@ -29,7 +30,7 @@ SETTLE_MS = 3000  # at most this long for late requests (and their errors) at th
 
 
 STRICT_MODE = re.compile(r"strict mode violation: (?P<locator>.+?) resolved to (?P<n>\d+) elements")
-WAITING_FOR = re.compile(r"waiting for (?P<what>(?:locator|get_by_\w+)\(.*\))")
+WAITING_FOR = re.compile(r"waiting for (?P<what>(?:locator|get_by_\w+)\(.*)$", re.MULTILINE)
 
 
 def origin_of(url: str) -> str:
@@ -47,8 +48,23 @@ def describe_failure(step: str, exc: BaseException) -> str:
         return (f"step {step!r}: ambiguous selector (strict-mode violation): {strict['locator']} "
                 f"matched {strict['n']} elements (expected one); {first}")
     waiting = WAITING_FOR.search(text)
-    shown = f"; it waited for {waiting['what']}" if waiting and waiting["what"] not in first else ""
+    what = waiting["what"].strip() if waiting else ""
+    shown = f"; it waited for {what}" if what and what not in first else ""
     return f"step {step!r} failed: {first}{shown}"
+
+
+@dataclass
+class Answer:
+    """An API answer the page received during a step, read before the page could move on."""
+
+    method: str
+    path: str
+    status: int | None = None
+    body: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
 
 class Flow:
@@ -110,6 +126,36 @@ class Flow:
         started = time.perf_counter()
         response = self.page.goto(path, wait_until="load")
         return response, (time.perf_counter() - started) * 1000
+
+    @contextlib.contextmanager
+    def answer_to(self, method: str, path: str) -> Iterator[Answer]:
+        """The page's own `method path` request during the block, passed through and read on the
+        way (a page that navigates right after an answer discards its body); waits for it after
+        the block, at most the action timeout."""
+        answer = Answer(method, path)
+        pattern = re.compile(r"^[a-z]+://[^/]+" + re.escape(path) + r"(\?.*)?$")
+
+        def handle(route: Route) -> None:
+            if route.request.method != method or answer.status is not None:
+                route.fallback()
+                return
+            response = route.fetch()
+            answer.status = response.status
+            with contextlib.suppress(Error, ValueError):
+                answer.body = response.json()
+            route.fulfill(response=response)
+
+        self.page.route(pattern, handle)
+        try:
+            yield answer
+            deadline = time.monotonic() + self.profile.action_timeout_ms / 1000
+            while answer.status is None and time.monotonic() < deadline:
+                self.page.wait_for_timeout(50)
+        finally:
+            self.page.unroute(pattern, handle)
+        if answer.status is None:
+            pytest.fail(f"step {self.current_step!r}: the page sent no {method} {path} within "
+                        f"{self.profile.action_timeout_ms} ms", pytrace=False)
 
     def settle(self) -> None:
         """Give requests still in flight a bounded chance to finish (and report their errors)."""

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Response, expect
+from playwright.sync_api import expect
 
-from e2e.flowkit import path_of
 from e2e.pages.login import LoginPage
-
-
-def _posted_to(path: str):  # type: ignore[no-untyped-def]
-    return lambda r: r.request.method == "POST" and path_of(r.url).split("?")[0] == path
 
 
 @pytest.mark.flow("login")
@@ -22,10 +17,9 @@ def test_sign_in_lands_on_the_role_dashboard(flow, page, e2e_profile, e2e_accoun
     login = LoginPage(page, e2e_profile)
     flow.open("login")
     flow.step(f"sign in as the {role} account (waiting for POST {e2e_profile.routes['api_login']})")
-    with page.expect_response(_posted_to(e2e_profile.routes["api_login"])) as answered:
+    with flow.answer_to("POST", e2e_profile.routes["api_login"]) as answer:
         login.sign_in(account.email, account.password)
-    answer: Response = answered.value
-    user = (answer.json().get("user") or {}) if answer.ok else {}
+    user = (answer.body or {}).get("user") or {} if answer.ok else {}
     landing = e2e_profile.landing_route(str(user.get("role")))
     if landing is None:
         pytest.fail(f"POST {e2e_profile.routes['api_login']} as the {role} account answered "

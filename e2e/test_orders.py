@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Response, expect
+from playwright.sync_api import expect
 
-from e2e.flowkit import path_of
 from e2e.pages.orders import NewOrderPage, OrdersPage
 
 PRESCRIPTION = {"od_sphere": -1.25, "od_cylinder": -0.5, "od_axis": 90, "od_add": 1.5,
@@ -34,11 +33,9 @@ def test_wizard_order_is_numbered_pending_and_listed(flow, page, e2e_profile, si
     wizard.next()
     api = e2e_profile.routes["api_orders"]
     flow.step(f"Review and Complete (waiting for POST {api})")
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and path_of(r.url).split("?")[0] == api) as answered:
+    with flow.answer_to("POST", api) as answer:
         wizard.complete()
-    answer: Response = answered.value
-    order = answer.json() if answer.ok else {}
+    order = answer.body if answer.ok and isinstance(answer.body, dict) else {}
     if order.get("id"):  # exactly these rows are removed after the run
         new_data.record("orders", str(order["id"]))
     if order.get("patientId") and order.get("patientName") == patient:  # the wizard's new patient

@@ -183,7 +183,8 @@ TOP_LEVEL: dict[str, Any] = {
 
 KINDS = ("production", "staging", "other")
 
-# Defaults that fit ILS 2.0 (ils-target-profile.md); every value is overridable per environment.
+# Defaults that fit ILS 2.0 (docs/ils-contract.md: each path is read from its source at 0f8f009;
+# tests/unit/test_ils_contract.py keeps them listed); every value is overridable per environment.
 ILS_ENDPOINTS: dict[str, dict[str, Any]] = {
     "health": {"path": "/api/health", "expect_status": 200, "critical": True,
                "latency": {"warn": 200, "crit": 500}},
@@ -191,7 +192,7 @@ ILS_ENDPOINTS: dict[str, dict[str, Any]] = {
     "readiness": {"path": "/health/ready", "expect_status": 200, "critical": True},
     "homepage": {"path": "/", "expect_status": 200, "critical": True,
                  "latency": {"warn": 1000, "crit": 2000}},
-    "favicon": {"path": "/favicon.ico", "expect_status": 200, "critical": False},
+    "favicon": {"path": "/favicon.png", "expect_status": 200, "critical": False},
 }
 
 ILS_PROFILE: dict[str, Any] = {
@@ -200,8 +201,8 @@ ILS_PROFILE: dict[str, Any] = {
     "detailed_health_path": "/api/health/detailed",
     "login_path": "/api/auth/jwt/login",
     "me_path": "/api/auth/jwt/me",
-    "protected_paths": ["/api/patients", "/api/orders", "/api/admin/users"],
-    "static_asset": "/favicon.ico",
+    "protected_paths": ["/api/patients", "/api/orders", "/api/admin/users"],  # see api.patients-missing
+    "static_asset": "/favicon.png",
     "unknown_api_path": "/api/cutover-probe-does-not-exist",
     "csrf_cookie": "csrf-token",
     "csrf_header": "X-CSRF-Token",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import e2e_profile
+from pytest_cutover import e2e_profile, schema
 from pytest_cutover.clients import testdata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +95,11 @@ def used_tokens() -> dict[str, set[str]]:
                           ("load clean-up", testdata.LOAD_ORDER_TABLES)):
         add(name, *(e["table"] for e in entries), *(e["column"] for e in entries))
     add("load model", *re.findall(r"name=\"(/[^\"]+)\"", LOCUSTFILE.read_text()))
+    profile = schema.ILS_PROFILE  # the smoke profile; the probe path is meant not to exist
+    add("profile", *profile["health_paths"], *profile["protected_paths"], profile["ready_path"],
+        profile["detailed_health_path"], profile["login_path"], profile["me_path"],
+        profile["static_asset"], profile["csrf_cookie"], profile["csrf_header"])
+    add("endpoints", *(e["path"] for e in schema.ILS_ENDPOINTS.values()))
     return used
 
 
