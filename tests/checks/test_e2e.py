@@ -95,6 +95,15 @@ def critical_faults(ilsref: Reference, e2e_config: Path) -> SmokeRun:
     return _with_faults(ilsref, e2e_config, CRITICAL_BATCH)
 
 
+@pytest.fixture(scope="module")
+def ambiguous_next(ilsref: Reference, e2e_config: Path) -> SmokeRun:
+    ilsref.ilsref("fault", "set", "ui_wizard_next_twice")
+    try:
+        return _e2e(ilsref, e2e_config, "e2e/test_orders.py")
+    finally:
+        ilsref.ilsref("fault", "clear", "ui_wizard_next_twice")
+
+
 def _screenshots(run: SmokeRun, nodeid: str, title: str) -> list[str]:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
     folder = run.reports / "evidence" / slug
@@ -198,6 +207,16 @@ def test_a_broken_flow_names_its_step_and_selector_in_verdict_and_html(non_criti
 def test_a_failing_wizard_names_its_step(critical_faults: SmokeRun):
     message = _message(critical_faults, "test_wizard_order_is_numbered_pending_and_listed")
     assert "step 'Review and Complete" in message and "/api/orders answered 400" in message, message
+
+
+def test_an_ambiguous_selector_is_reported_as_a_strict_mode_violation(ambiguous_next: SmokeRun):
+    """`ui_wizard_next_twice`: two 'Next' buttons in the page, the wizard's real ILS trap."""
+    run = ambiguous_next
+    assert run.verdict["decision"] == "ROLLBACK", run.explain()
+    message = _message(run, "test_wizard_order_is_numbered_pending_and_listed")
+    assert "step 'Patient Info'" in message and "strict-mode violation" in message, message
+    assert 'text-is(\\"Next\\")' in message or 'text-is("Next")' in message, message
+    assert "strict-mode violation" in run.html
 
 
 def test_javascript_error_is_named_in_the_failure(critical_faults: SmokeRun):
