@@ -96,7 +96,7 @@ E2E = {
     "accounts": MapOf(STR),  # flow role (user, admin) -> account name in [accounts]
     "test_tenant": STR,  # companyId kept for tests: data flows may then run on production
     "data_prefix": STR,  # start of every name the suite creates (a run id follows)
-    "cleanup": STR,  # "database" (delete by prefix via database.dsn_env; default) or "none"
+    "cleanup": STR,  # "database" (delete the recorded rows via database.dsn_env; default) or "none"
     "cleanup_tables": LIST,  # [{table, column}]: where the ids the flows record live, deletion order
     "strict_third_party": BOOL,  # third-party request/console errors fail a flow (default: warn)
     "trust_ca_bundle": BOOL,  # Chromium trusts the leaf that verifies with ca_bundle (default true)
