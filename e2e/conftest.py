@@ -218,7 +218,12 @@ def suite_data(pytestconfig: pytest.Config, target: Environment, e2e_profile: E2
     yield data
     if data.dsn is None or not data.pending:
         return
-    data.remove()
+    try:
+        data.remove()
+    except Exception as exc:  # noqa: BLE001 - reported as the clean-up's failure, with the rows
+        pytest.fail(f"removing the rows the e2e flows recorded {data.recorded} failed: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                    pytrace=False)
     left = data.left_over()
     if left:
         pytest.fail(f"rows created by the e2e flows are still there after clean-up: {left} of "

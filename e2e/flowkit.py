@@ -134,28 +134,34 @@ class Flow:
         the block, at most the action timeout."""
         answer = Answer(method, path)
         pattern = re.compile(r"^[a-z]+://[^/]+" + re.escape(path) + r"(\?.*)?$")
+        handled: list[bool] = []  # set once the answer went on to the page: only then unroute
 
         def handle(route: Route) -> None:
-            if route.request.method != method or answer.status is not None:
+            if route.request.method != method or handled or answer.status is not None:
                 route.fallback()
                 return
-            response = route.fetch()
-            answer.status = response.status
-            with contextlib.suppress(Error, ValueError):
-                answer.body = response.json()
-            route.fulfill(response=response)
+            try:
+                response = route.fetch()
+                with contextlib.suppress(Error, ValueError):
+                    answer.body = response.json()
+                route.fulfill(response=response)
+                answer.status = response.status
+            finally:
+                handled.append(True)
 
         self.page.route(pattern, handle)
         try:
             yield answer
             deadline = time.monotonic() + self.profile.action_timeout_ms / 1000
-            while answer.status is None and time.monotonic() < deadline:
+            while not handled and time.monotonic() < deadline:
                 self.page.wait_for_timeout(50)
         finally:
             self.page.unroute(pattern, handle)
         if answer.status is None:
-            pytest.fail(f"step {self.current_step!r}: the page sent no {method} {path} within "
-                        f"{self.profile.action_timeout_ms} ms", pytrace=False)
+            what = ("got no answer" if handled else
+                    f"was not sent within {self.profile.action_timeout_ms} ms")
+            pytest.fail(f"step {self.current_step!r}: the page's {method} {path} {what}",
+                        pytrace=False)
 
     def settle(self) -> None:
         """Give requests still in flight a bounded chance to finish (and report their errors)."""
