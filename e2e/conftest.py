@@ -104,7 +104,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     current, tracing = found
     try:
         result = yield
-    except (pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt):
+    except (pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception, KeyboardInterrupt):
         raise
     except BaseException as exc:
         current.failed(tracing.keep)
