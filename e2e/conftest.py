@@ -8,8 +8,8 @@ change that, or declare a flow not applicable, without touching the tests.
 
 from __future__ import annotations
 
-import json
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.flowkit import Flow, Tracing
+from e2e.flowkit import Flow, Tracing, describe_failure, origin_of
 from pytest_cutover import outcomes, unverified
 from pytest_cutover.clients.testdata import SuiteData
 from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
@@ -73,16 +73,23 @@ def _bounded_expectations(e2e_profile: E2eProfile) -> None:
     expect.set_options(timeout=e2e_profile.action_timeout_ms)
 
 
+def _own_origins(base_url: str, target: Environment) -> frozenset[str]:
+    """The app's origins: its base URL's, and its API's when the environment names one."""
+    urls = [base_url, str(target.data.get("api_url") or "")]
+    return frozenset(origin for origin in map(origin_of, urls) if origin)
+
+
 @pytest.fixture
-def flow(request: pytest.FixtureRequest, page: Page, context: BrowserContext,
-         e2e_profile: E2eProfile, evidence: Callable[..., None]) -> Iterator[Flow]:
+def flow(request: pytest.FixtureRequest, page: Page, context: BrowserContext, base_url: str,
+         target: Environment, e2e_profile: E2eProfile, evidence: Callable[..., None]
+         ) -> Iterator[Flow]:
     """The flow this check walks, on pytest-playwright's page (one fresh context per check)."""
     page.set_default_timeout(e2e_profile.action_timeout_ms)
     page.set_default_navigation_timeout(e2e_profile.navigation_timeout_ms)
     config = request.config
     tracing = Tracing(context, reports_dir(config) / "traces", request.node.nodeid,
                       owned=config.getoption("--tracing", "off") == "off")
-    current = Flow(page, e2e_profile, evidence)
+    current = Flow(page, e2e_profile, evidence, _own_origins(base_url, target))
     request.node.stash[flow_key] = (current, tracing)
     yield current
     tracing.discard()
@@ -97,15 +104,17 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     current, tracing = found
     try:
         result = yield
-    except (pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt):
+    except (pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception, KeyboardInterrupt):
         raise
     except BaseException as exc:
         current.failed(tracing.keep)
+        current.report_warnings()
+        message = describe_failure(current.current_step, exc)
         if current.problems:  # the browser's own complaint is often the cause: name it too
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise AssertionError(f"{first}; {current.problem_summary()}") from None
-        raise
+            message += f"; {current.problem_summary()}"
+        raise AssertionError(message) from None
     current.settle()
+    current.report_warnings()
     if current.problems:
         current.failed(tracing.keep)
         pytest.fail(current.problem_summary(), pytrace=False)
@@ -149,8 +158,9 @@ def e2e_account(target: Environment, e2e_profile: E2eProfile) -> Callable[[str],
 @pytest.fixture
 def sign_in(page: Page, flow: Flow, target: Environment, e2e_profile: E2eProfile,
             e2e_account: Callable[[str], Account]) -> Callable[[str], SignedIn]:
-    """`sign_in("user")`: signs the browser in through the API (cookie and localStorage tokens, as
-    the UI's own sign-in leaves them), so only the login flow depends on the sign-in form."""
+    """`sign_in("user")`: signs the browser in through the API (cookie and localStorage tokens
+    under the SPA's keys, as its own sign-in leaves them; the welcome dialog marked as seen), so
+    only the login flow depends on the sign-in form."""
 
     def _sign_in(role: str) -> SignedIn:
         account = e2e_account(role)
@@ -170,10 +180,12 @@ def sign_in(page: Page, flow: Flow, target: Environment, e2e_profile: E2eProfile
                         f"refuse to run in a real practice on production", pytrace=False)
         flow.open("login")  # an origin for localStorage
         storage = e2e_profile.storage
-        page.evaluate("items => items.forEach(([k, v]) => localStorage.setItem(k, v))", [
-            [storage["access_token"], body.get("accessToken", "")],
-            [storage["refresh_token"], body.get("refreshToken", "")],
-            [storage["user"], json.dumps(user)]])
+        expires_ms = int(time.time() * 1000) + int(body.get("expiresIn") or 0) * 1000
+        items = {"access_token": body.get("accessToken", ""),
+                 "refresh_token": body.get("refreshToken", ""),
+                 "token_expiry": str(expires_ms), "welcome_seen": "true"}
+        page.evaluate("items => items.forEach(([k, v]) => localStorage.setItem(k, v))",
+                      [[storage[key], value] for key, value in items.items() if storage.get(key)])
         return SignedIn(account, str(body.get("accessToken", "")), user)
 
     return _sign_in
@@ -192,9 +204,10 @@ def _run_id(config: pytest.Config) -> tuple[str, str]:
 @pytest.fixture(scope="package")
 def suite_data(pytestconfig: pytest.Config, target: Environment, e2e_profile: E2eProfile
                ) -> Iterator[SuiteData]:
-    """Names for created data, and their removal when the e2e checks are done (then a count: none
-    left). Package scope, not session: later checks of the same run (the restore drill, the
-    integrity checks) must see the data as it was before the flows."""
+    """Names for created data, the ids of the rows the flows create (`record`), and the removal of
+    exactly those rows when the e2e checks are done (then a count: none left). Package scope, not
+    session: later checks of the same run (the restore drill, the integrity checks) must see the
+    data as it was before the flows."""
     run, worker = _run_id(pytestconfig)
     prefix = f"{e2e_profile.data_prefix}-{run}-{worker}"
     dsn = None
@@ -203,13 +216,18 @@ def suite_data(pytestconfig: pytest.Config, target: Environment, e2e_profile: E2
         dsn = target.env.get(dsn_env) or target.secrets_source.get(dsn_env) if dsn_env else None
     data = SuiteData(prefix, dsn, e2e_profile.cleanup_tables)
     yield data
-    if data.dsn is None or not data.created:
+    if data.dsn is None or not data.pending:
         return
-    data.remove()
+    try:
+        data.remove()
+    except Exception as exc:  # noqa: BLE001 - reported as the clean-up's failure, with the rows
+        pytest.fail(f"removing the rows the e2e flows recorded {data.recorded} failed: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                    pytrace=False)
     left = data.left_over()
     if left:
-        pytest.fail(f"rows created by the e2e flows are still there after clean-up: {left} with "
-                    f"names starting {prefix!r} (expected none)", pytrace=False)
+        pytest.fail(f"rows created by the e2e flows are still there after clean-up: {left} of "
+                    f"the ids recorded {data.recorded} (expected none)", pytrace=False)
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
 """A browser flow's harness: named steps, what the browser reported, screenshots, the trace.
 
-The flow listens to its page: console errors, uncaught JavaScript errors and 5xx answers are
-problems that fail the flow even when every step passed. Evidence: a screenshot at the end of
-the flow, or at the failing step; on failure, the Playwright trace and the problems seen.
+The flow listens to its page: console errors, uncaught JavaScript errors, failed requests and 5xx
+answers from the app's own origins (its base URL, its API) are problems that fail the flow even
+when every step passed; the same from third-party origins (web fonts, analytics) are warnings,
+unless `e2e.strict_third_party` is set. A failing flow is reported with its step and the selector
+or text it waited for (`describe_failure`), an ambiguous selector as a strict-mode violation.
+Evidence: a screenshot at the end of the flow, or at the failing step; on failure, the
+Playwright trace and the problems seen.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import base64
 import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Locator, Page, Response, expect
+from playwright.sync_api import ConsoleMessage, Error, Locator, Page, Request, Response, Route, expect
 
 from pytest_cutover.e2e_profile import E2eProfile
 
@@ -24,19 +29,72 @@ A_FIGURE = re.compile(r"\d")
 SETTLE_MS = 3000  # at most this long for late requests (and their errors) at the end of a flow
 
 
+STRICT_MODE = re.compile(r"strict mode violation: (?P<locator>.+?) resolved to (?P<n>\d+) elements")
+WAITING_FOR = re.compile(r"waiting for (?P<what>(?:locator|get_by_\w+)\(.*)$", re.MULTILINE)
+
+
+def origin_of(url: str) -> str:
+    found = re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]+", url, re.IGNORECASE)
+    return found.group(0).lower() if found else ""
+
+
+def describe_failure(step: str, exc: BaseException) -> str:
+    """One line naming the flow's step, what it waited for, and what went wrong (Playwright's
+    own message keeps the selector only in its call log, below the first line)."""
+    text = str(exc).strip() or type(exc).__name__
+    first = text.splitlines()[0].strip()
+    strict = STRICT_MODE.search(text)
+    if strict:
+        return (f"step {step!r}: ambiguous selector (strict-mode violation): {strict['locator']} "
+                f"matched {strict['n']} elements (expected one); {first}")
+    waiting = WAITING_FOR.search(text)
+    what = waiting["what"].strip() if waiting else ""
+    shown = f"; it waited for {what}" if what and what not in first else ""
+    return f"step {step!r} failed: {first}{shown}"
+
+
+@dataclass
+class Answer:
+    """An API answer the page received during a step, read before the page could move on."""
+
+    method: str
+    path: str
+    status: int | None = None
+    body: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 class Flow:
-    def __init__(self, page: Page, profile: E2eProfile, evidence: Callable[..., None]) -> None:
+    def __init__(self, page: Page, profile: E2eProfile, evidence: Callable[..., None],
+                 own_origins: frozenset[str] = frozenset()) -> None:
         self.page, self.profile, self.evidence = page, profile, evidence
+        self.own_origins = own_origins  # the app's origins (base URL, API); others are third party
         self.current_step = "open the browser"
         self.problems: list[str] = []
+        self.warnings: list[str] = []  # third-party problems: listed, not counted
         page.on("console", self._console)
         page.on("pageerror", self._page_error)
         page.on("response", self._response)
+        page.on("requestfailed", self._request_failed)
 
     # --- what the browser reports ---------------------------------------------------------
+    def _own(self, url: str) -> bool:
+        """Whether `url` is the app's (no URL, e.g. an inline script, counts as the app's)."""
+        return not url or not self.own_origins or origin_of(url) in self.own_origins
+
+    def _note(self, url: str, problem: str) -> None:
+        if self._own(url) or self.profile.strict_third_party:
+            self.problems.append(problem)
+        else:
+            self.warnings.append(f"third-party {origin_of(url)}: {problem}")
+
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error" and not self.profile.ignored(message.text):
-            self.problems.append(f"console error on {self._path()}: {message.text[:300]}")
+            source = str((message.location or {}).get("url", ""))
+            self._note(source, f"console error on {self._path()}: {message.text[:300]}")
 
     def _page_error(self, error: Error) -> None:
         self.problems.append(f"uncaught JavaScript error on {self._path()}: "
@@ -44,11 +102,17 @@ class Flow:
 
     def _response(self, response: Response) -> None:
         if response.status >= 500:
-            self.problems.append(f"{response.request.method} {_path_of(response.url)} answered "
-                                 f"{response.status}")
+            self._note(response.url, f"{response.request.method} {path_of(response.url)} answered "
+                                     f"{response.status}")
+
+    def _request_failed(self, request: Request) -> None:
+        failure = request.failure or "failed"
+        if "ERR_ABORTED" in failure:  # the page moved on: not an error of the app
+            return
+        self._note(request.url, f"{request.method} {request.url[:200]} failed: {failure}")
 
     def _path(self) -> str:
-        return _path_of(self.page.url)
+        return path_of(self.page.url)
 
     # --- steps -----------------------------------------------------------------------------
     def step(self, name: str) -> None:
@@ -62,6 +126,42 @@ class Flow:
         started = time.perf_counter()
         response = self.page.goto(path, wait_until="load")
         return response, (time.perf_counter() - started) * 1000
+
+    @contextlib.contextmanager
+    def answer_to(self, method: str, path: str) -> Iterator[Answer]:
+        """The page's own `method path` request during the block, passed through and read on the
+        way (a page that navigates right after an answer discards its body); waits for it after
+        the block, at most the action timeout."""
+        answer = Answer(method, path)
+        pattern = re.compile(r"^[a-z]+://[^/]+" + re.escape(path) + r"(\?.*)?$")
+        handled: list[bool] = []  # set once the answer went on to the page: only then unroute
+
+        def handle(route: Route) -> None:
+            if route.request.method != method or handled or answer.status is not None:
+                route.fallback()
+                return
+            try:
+                response = route.fetch()
+                with contextlib.suppress(Error, ValueError):
+                    answer.body = response.json()
+                route.fulfill(response=response)
+                answer.status = response.status
+            finally:
+                handled.append(True)
+
+        self.page.route(pattern, handle)
+        try:
+            yield answer
+            deadline = time.monotonic() + self.profile.action_timeout_ms / 1000
+            while not handled and time.monotonic() < deadline:
+                self.page.wait_for_timeout(50)
+        finally:
+            self.page.unroute(pattern, handle)
+        if answer.status is None:
+            what = ("got no answer" if handled else
+                    f"was not sent within {self.profile.action_timeout_ms} ms")
+            pytest.fail(f"step {self.current_step!r}: the page's {method} {path} {what}",
+                        pytrace=False)
 
     def settle(self) -> None:
         """Give requests still in flight a bounded chance to finish (and report their errors)."""
@@ -85,6 +185,11 @@ class Flow:
 
     def passed(self) -> None:
         self.screenshot(f"end of flow: {self.current_step} ({self._path()})")
+
+    def report_warnings(self) -> None:
+        if self.warnings:
+            self.evidence("third-party browser problems (warnings, not counted)",
+                          "\n".join(self.warnings[:50]))
 
     def failed(self, trace: Callable[[], str | None]) -> None:
         self.screenshot(f"failing step: {self.current_step} ({self._path()})")
@@ -131,5 +236,5 @@ def expect_figure(widget: Locator, where: str) -> None:
         pytest.fail(f"{where} shows {shown!r} (expected a figure)", pytrace=False)
 
 
-def _path_of(url: str) -> str:
+def path_of(url: str) -> str:
     return re.sub(r"^[a-z]+://[^/]+", "", url) or "/"

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.pages.admin import AuditLogPage, UsersPage
+from pytest_cutover import outcomes
 
 
 @pytest.mark.flow("admin_users")
@@ -22,15 +23,21 @@ def test_admin_users_list_shows_the_accounts(flow, page, e2e_profile, sign_in, e
 @pytest.mark.flow("admin_audit")
 @pytest.mark.checklist("verify.admin-functions")
 def test_audit_log_shows_a_sign_in_failure_just_made(flow, page, e2e_profile, sign_in, suite_data):
+    action = e2e_profile.texts["failed_login_action"]
+    if not (action and e2e_profile.selectors["audit_row"]):
+        pytest.skip(outcomes.tag(outcomes.NOT_APPLICABLE, (
+            "ILS 2.0 writes no audit row for a sign-in and its audit page has no row test ids "
+            "(docs/ils-contract.md auth.login-audit, ui.audit-page): set "
+            "e2e.texts.failed_login_action and e2e.selectors.audit_row to check one")))
     sign_in("admin")
     marker = f"{suite_data.prefix}-audit@example.invalid"
     flow.step(f"fail a sign-in as {marker} (the action the audit log must show)")
+    # 12+ characters: past ILS's body validation, so the sign-in itself is refused (401)
     answer = page.request.post(e2e_profile.routes["api_login"],
-                               data={"email": marker, "password": "wrong"})
+                               data={"email": marker, "password": "wrong-password-0"})
     assert answer.status == 401, f"a sign-in as the unknown {marker} answered {answer.status} (expected 401)"
     audit = AuditLogPage(page, e2e_profile)
     flow.open("audit_log")
-    action = e2e_profile.texts["failed_login_action"]
     expect(audit.rows_with(action, marker),
            f"the audit log on {audit.path} has no {action!r} entry for {marker}").to_have_count(1)
 
@@ -44,5 +51,5 @@ def test_admin_pages_refuse_other_roles(flow, page, e2e_profile, sign_in):
     flow.step("check the page refuses the non-admin")
     expect(users.sel("access_denied"), f"{users.path} does not refuse the {user.user.get('role')!r} "
            f"account {user.account.email}").to_be_visible()
-    expect(users.sel("users_table"), f"{users.path} shows the users table to the "
-           f"{user.user.get('role')!r} account {user.account.email}").to_be_hidden()
+    expect(users.sel("users_table"), f"{users.path} shows the users to the "
+           f"{user.user.get('role')!r} account {user.account.email}").to_have_count(0)

@@ -19,13 +19,22 @@ def test_added_patient_is_found_by_search_and_api(flow, page, e2e_profile, sign_
     name = new_data.name("Patient")
     patients = PatientsPage(page, e2e_profile)
     flow.open("patients")
-    flow.step(f"add the patient {name!r}")
-    patients.add({"name": name, "dob": "1980-04-12", "nhs": f"9{secrets.randbelow(10**9):09d}",
-                  "email": f"{name.split()[-1]}@example.invalid", "phone": "0113 496 0999",
-                  "address": "1 Cutover Street", "city": "Leeds", "postcode": "LS1 1AA"})
+    api = e2e_profile.routes["api_patients"]
+    flow.step(f"add the patient {name!r} (waiting for POST {api})")
+    with flow.answer_to("POST", api) as answer:
+        patients.add({"name": name, "dob": "1980-04-12", "nhs": f"9{secrets.randbelow(10**9):09d}",
+                      "email": f"{name.split()[-1]}@example.invalid", "phone": "0113 496 0999",
+                      "address": "1 Cutover Street", "city": "Leeds", "postcode": "LS1 1AA"})
+    created = answer.body if answer.ok and isinstance(answer.body, dict) else {}
+    if created.get("id"):  # exactly this row is removed after the run
+        new_data.record("patients", str(created["id"]))
+    added = e2e_profile.texts["patient_added"]
+    flow.step(f"wait for {added!r}")
     expect(patients.save_outcome(), "the form gave no answer to 'Add Patient'").to_be_visible()
     assert not patients.alert_text(), (
-        f"saving the patient failed: the page says {patients.alert_text()!r} (expected it saved)")
+        f"saving the patient failed: the page says {patients.alert_text()!r} (expected {added!r})")
+    expect(patients.sel("toast").filter(has_text=added).first,
+           f"POST {api} answered {answer.status}, and no {added!r} message").to_be_visible()
     flow.step(f"search for {name!r}")
     patients.search(name)
     rows = patients.rows_with(name)

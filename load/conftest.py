@@ -21,7 +21,7 @@ from pytest_cutover import unverified
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
-from pytest_cutover.clients.testdata import SuiteData
+from pytest_cutover.clients.testdata import LOAD_ORDER_TABLES, SuiteData
 from pytest_cutover.fixtures import component_or_unverified
 from pytest_cutover.loadplan import (
     DEFAULT_BUDGETS,
@@ -159,13 +159,13 @@ def _scraped_after(target: Environment, prometheus: dict[str, Any], moment: floa
 
 
 def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> None:
-    """Delete the orders this run created (by their patient-name prefix) through the database."""
+    """Delete the orders this run created (by the prefix in their notes) through the database."""
     try:
         dsn = target.secret(target.component("database")["dsn_env"])
     except (Unavailable, KeyError) as exc:
         session.cleanup_problem = f"the orders the load created ({prefix}*) cannot be removed: {exc}"
         return
-    session.orders = SuiteData(prefix, dsn, [{"table": "orders", "column": "patient_name"}])
+    session.orders = SuiteData(prefix, dsn, LOAD_ORDER_TABLES, by_prefix=True)
     try:
         session.orders.remove()
     except Exception as exc:  # noqa: BLE001 - reported by the hygiene check, never swallowed

@@ -38,7 +38,8 @@ ABORT: dict[str, float] = json.loads(os.environ.get("CUTOVER_LOAD_ABORT") or "{}
 CA_BUNDLE = os.environ.get("CUTOVER_LOAD_CA_BUNDLE") or None
 WARMUP_S = float(os.environ.get("CUTOVER_LOAD_WARMUP_S") or 0)
 STATS_FILE = os.environ.get("CUTOVER_LOAD_STATS")
-# Orders the load creates carry this run-specific patient-name prefix; the gate deletes them after.
+# Orders the load creates carry this run-specific prefix in their notes (ILS's orders have no
+# patient-name column: docs/ils-contract.md db.orders); the gate deletes them after.
 ORDER_PREFIX = os.environ.get("CUTOVER_LOAD_ORDER_PREFIX") or "cutover-load"
 ABORT_WINDOW_S = 10
 # Once-per-user sign-in requests: kept out of the judged total (in a short run they would be ~10 %
@@ -80,6 +81,7 @@ class Practitioner(Client):
         self.token = ""
         self.csrf = ""
         self.patient_ids: list[str] = []
+        self.patient_names: list[str] = []
         email, password = os.environ.get("CUTOVER_LOAD_EMAIL"), os.environ.get("CUTOVER_LOAD_PASSWORD")
         if not (email and password):
             raise RuntimeError("CUTOVER_LOAD_EMAIL and CUTOVER_LOAD_PASSWORD must be set")
@@ -104,7 +106,9 @@ class Practitioner(Client):
     def patients(self) -> None:
         response = self.client.get("/api/patients?limit=20", headers=self.auth, name="/api/patients")
         if response.status_code == 200:
-            self.patient_ids = [str(p["id"]) for p in response.json()[:20] if "id" in p]
+            found = [p for p in response.json()[:20] if "id" in p]
+            self.patient_ids = [str(p["id"]) for p in found]
+            self.patient_names = [str(p.get("name", "")) for p in found]
 
     def patient(self) -> None:
         if not self.patient_ids:
@@ -114,11 +118,17 @@ class Practitioner(Client):
         return None
 
     def order(self) -> None:
-        body = {"patientName": f"{ORDER_PREFIX} {next(self._orders)}", "lensType": "Single Vision",
-                "lensMaterial": "Polycarbonate", "coating": "Anti-Reflective", "odSphere": -1.25,
-                "osSphere": -1.0, "pd": 63, "notes": "created by the cutover load test"}
+        if not self.patient_ids:  # an order is for one of the practice's patients
+            return self.patients()
+        n = next(self._orders)
+        pick = n % len(self.patient_ids)
+        body = {"patientId": self.patient_ids[pick], "patientName": self.patient_names[pick],
+                "lensType": "Single Vision", "lensMaterial": "Polycarbonate",
+                "coating": "Anti-Reflective", "odSphere": -1.25, "osSphere": -1.0, "pd": 63,
+                "notes": f"{ORDER_PREFIX} {n} created by the cutover load test"}
         self.client.post("/api/orders", json=body, name="/api/orders",
                          headers={**self.auth, "X-CSRF-Token": self.csrf})
+        return None
 
     def reports(self) -> None:
         self.client.get("/api/bi/summary", headers=self.auth, name="/api/bi/summary")

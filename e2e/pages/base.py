@@ -30,6 +30,17 @@ class PageObject:
         """The page's key widgets (profile `widgets.<route>`), by selector."""
         return {selector: self.page.locator(selector) for selector in self.profile.widgets[self.route]}
 
+    def choose(self, key: str, label: str) -> None:
+        """Pick `label` in the choice `key`: a native select, or (as ILS's wizard has) a Radix
+        select, a button whose options appear as `selectors.select_option` elements."""
+        trigger = self.sel(key)
+        if trigger.evaluate("element => element.tagName") == "SELECT":
+            trigger.select_option(label=label)
+            return
+        trigger.click()
+        option = self.page.locator(self.profile.selectors["select_option"])
+        option.filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).click()
+
     def alert_text(self) -> str:
         """What the page's visible alerts say (for failure messages), or ''."""
         alerts = self.sel("form_error")

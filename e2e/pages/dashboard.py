@@ -1,4 +1,4 @@
-"""The role dashboards (/ecp/dashboard, /admin/dashboard) and their key widgets."""
+"""A role's own dashboard (/ecp/dashboard, /admin/dashboard, /platform-admin/dashboard)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,6 @@ from pytest_cutover.e2e_profile import E2eProfile
 
 
 class DashboardPage(PageObject):
-    def __init__(self, page: Page, profile: E2eProfile, role: str) -> None:
+    def __init__(self, page: Page, profile: E2eProfile, route: str) -> None:
         super().__init__(page, profile)
-        self.route = f"{role}_dashboard"
+        self.route = route  # the route name the role lands on (profile `landing`)

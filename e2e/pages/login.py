@@ -40,3 +40,8 @@ class LoginPage(PageObject):
 
     def sign_out(self) -> None:
         self.sel("logout").click()
+
+    @property
+    def signed_in_marker(self) -> Locator:
+        """What only the signed-in layout shows (ILS: its sign-out button)."""
+        return self.sel("signed_in")

@@ -1,4 +1,4 @@
-"""The new-order wizard (/ecp/new-order) and the orders list (/ecp/orders)."""
+"""The new-order wizard (/ecp/new-order) and the order cards (/ecp/orders)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class NewOrderPage(PageObject):
 
     def lens_and_frame(self, choices: dict[str, str], notes: str) -> None:
         for key in ("lens_type", "lens_material", "coating"):
-            self.sel(f"order_{key}").select_option(label=choices[key])
+            self.choose(f"order_{key}", choices[key])
         self.sel("order_notes").fill(notes)
 
     def complete(self) -> None:
@@ -39,16 +39,10 @@ class NewOrderPage(PageObject):
         """The success message or the form's error, whichever appears."""
         return self.created_message().or_(self.sel("form_error")).first
 
-    @property
-    def order_number(self) -> Locator:
-        return self.sel("order_number")
-
 
 class OrdersPage(PageObject):
     route = "orders"
 
-    def search(self, text: str) -> None:
-        self.sel("order_search").fill(text)
-
-    def rows_with(self, text: str) -> Locator:
-        return self.sel("order_row").filter(has_text=text)
+    def card(self, number: str) -> Locator:
+        """The order's card (ILS's OrderCard, by order number)."""
+        return self.page.locator(self.profile.selectors["order_card"].format(number=number))

@@ -112,14 +112,16 @@ E2E = {
     "routes": MapOf(STR),  # UI routes and the API paths the flows use, by name
     "selectors": MapOf(STR),  # Playwright selectors by name
     "texts": MapOf(STR),  # texts and patterns the flows look for
-    "widgets": MapOf(STRLIST),  # key widgets by page: user_dashboard, admin_dashboard, reports
+    "widgets": MapOf(STRLIST),  # key widgets by page route name (user_dashboard, reports ...)
+    "landing": MapOf(STR),  # role -> the route name it lands on after sign-in (ecp, admin ...)
     "order": MapOf(STR),  # what the order flow picks: lens_type, lens_material, coating
-    "storage": MapOf(STR),  # the SPA's localStorage keys: access_token, refresh_token, user
+    "storage": MapOf(STR),  # the SPA's localStorage keys: access_token, refresh_token ...
     "accounts": MapOf(STR),  # flow role (user, admin) -> account name in [accounts]
     "test_tenant": STR,  # companyId kept for tests: data flows may then run on production
     "data_prefix": STR,  # start of every name the suite creates (a run id follows)
-    "cleanup": STR,  # "database" (delete by prefix via database.dsn_env; default) or "none"
-    "cleanup_tables": LIST,  # [{table, column}] rows to delete whose column starts with the prefix
+    "cleanup": STR,  # "database" (delete the recorded rows via database.dsn_env; default) or "none"
+    "cleanup_tables": LIST,  # [{table, column}]: where the ids the flows record live, deletion order
+    "strict_third_party": BOOL,  # third-party request/console errors fail a flow (default: warn)
     "trust_ca_bundle": BOOL,  # Chromium trusts the leaf that verifies with ca_bundle (default true)
     "action_timeout_ms": INT,  # bound of every click, fill and expectation (default 5000)
     "navigation_timeout_ms": INT,  # bound of every page load (default 15000)
@@ -213,7 +215,8 @@ TOP_LEVEL: dict[str, Any] = {
 
 KINDS = ("production", "staging", "other")
 
-# Defaults that fit ILS 2.0 (ils-target-profile.md); every value is overridable per environment.
+# Defaults that fit ILS 2.0 (docs/ils-contract.md: each path is read from its source at 0f8f009;
+# tests/unit/test_ils_contract.py keeps them listed); every value is overridable per environment.
 ILS_ENDPOINTS: dict[str, dict[str, Any]] = {
     "health": {"path": "/api/health", "expect_status": 200, "critical": True,
                "latency": {"warn": 200, "crit": 500}},
@@ -221,7 +224,7 @@ ILS_ENDPOINTS: dict[str, dict[str, Any]] = {
     "readiness": {"path": "/health/ready", "expect_status": 200, "critical": True},
     "homepage": {"path": "/", "expect_status": 200, "critical": True,
                  "latency": {"warn": 1000, "crit": 2000}},
-    "favicon": {"path": "/favicon.ico", "expect_status": 200, "critical": False},
+    "favicon": {"path": "/favicon.png", "expect_status": 200, "critical": False},
 }
 
 ILS_PROFILE: dict[str, Any] = {
@@ -230,8 +233,8 @@ ILS_PROFILE: dict[str, Any] = {
     "detailed_health_path": "/api/health/detailed",
     "login_path": "/api/auth/jwt/login",
     "me_path": "/api/auth/jwt/me",
-    "protected_paths": ["/api/patients", "/api/orders", "/api/admin/users"],
-    "static_asset": "/favicon.ico",
+    "protected_paths": ["/api/patients", "/api/orders", "/api/admin/users"],  # see api.patients-missing
+    "static_asset": "/favicon.png",
     "unknown_api_path": "/api/cutover-probe-does-not-exist",
     "csrf_cookie": "csrf-token",
     "csrf_header": "X-CSRF-Token",

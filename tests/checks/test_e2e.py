@@ -52,7 +52,8 @@ def _left_over_rows(ilsref: Reference) -> dict[str, int]:
     dsn = ilsref.secrets()["CUTOVER_LOCAL_DATABASE_URL"]
     with psycopg.connect(dsn, connect_timeout=5) as conn:
         patients = conn.execute("SELECT count(*) FROM patients WHERE name LIKE 'cutover-e2e-%'")
-        orders = conn.execute("SELECT count(*) FROM orders WHERE patient_name LIKE 'cutover-e2e-%'")
+        orders = conn.execute("SELECT count(*) FROM orders o JOIN patients p ON p.id = o.patient_id"
+                              " WHERE p.name LIKE 'cutover-e2e-%'")
         counts = {"patients": patients.fetchone()[0], "orders": orders.fetchone()[0]}  # type: ignore[index]
     return {table: n for table, n in counts.items() if n}
 
@@ -92,6 +93,15 @@ def non_critical_faults(ilsref: Reference, e2e_config: Path) -> SmokeRun:
 @pytest.fixture(scope="module")
 def critical_faults(ilsref: Reference, e2e_config: Path) -> SmokeRun:
     return _with_faults(ilsref, e2e_config, CRITICAL_BATCH)
+
+
+@pytest.fixture(scope="module")
+def ambiguous_next(ilsref: Reference, e2e_config: Path) -> SmokeRun:
+    ilsref.ilsref("fault", "set", "ui_wizard_next_twice")
+    try:
+        return _e2e(ilsref, e2e_config, "e2e/test_orders.py")
+    finally:
+        ilsref.ilsref("fault", "clear", "ui_wizard_next_twice")
 
 
 def _screenshots(run: SmokeRun, nodeid: str, title: str) -> list[str]:
@@ -176,6 +186,37 @@ def test_failures_name_the_flow_and_embed_the_failing_step(request: pytest.Fixtu
         assert _screenshots(run, nodeid, "failing_step"), f"no failing-step screenshot for {nodeid}"
     assert run.html.count("failing step: ") >= len(run.failing), (
         "failing-step screenshots missing in go-no-go.html")
+
+
+def _message(run: SmokeRun, function: str) -> str:
+    messages = [c["message"] for c in run.verdict["checks"] if _function(c["nodeid"]) == function]
+    assert messages, f"no check {function} in the verdict: {run.explain()}"
+    return str(messages[0])
+
+
+def test_a_broken_flow_names_its_step_and_selector_in_verdict_and_html(non_critical_faults: SmokeRun):
+    """`ui_admin_open`: the refusal the flow waits for never shows; the message (verdict.json,
+    go-no-go.html) names the step and the selector, not just Playwright's timeout."""
+    message = _message(non_critical_faults, "test_admin_pages_refuse_other_roles")
+    step, selector = "step 'check the page refuses the non-admin'", "404 Page Not Found"
+    assert step in message and selector in message and "waited for" in message, message
+    assert "check the page refuses the non-admin" in non_critical_faults.html
+    assert "404 Page Not Found" in non_critical_faults.html
+
+
+def test_a_failing_wizard_names_its_step(critical_faults: SmokeRun):
+    message = _message(critical_faults, "test_wizard_order_is_numbered_pending_and_listed")
+    assert "step 'Review and Complete" in message and "/api/orders answered 400" in message, message
+
+
+def test_an_ambiguous_selector_is_reported_as_a_strict_mode_violation(ambiguous_next: SmokeRun):
+    """`ui_wizard_next_twice`: two 'Next' buttons in the page, the wizard's real ILS trap."""
+    run = ambiguous_next
+    assert run.verdict["decision"] == "ROLLBACK", run.explain()
+    message = _message(run, "test_wizard_order_is_numbered_pending_and_listed")
+    assert "step 'Patient Info'" in message and "strict-mode violation" in message, message
+    assert 'text-is(\\"Next\\")' in message or 'text-is("Next")' in message, message
+    assert "strict-mode violation" in run.html
 
 
 def test_javascript_error_is_named_in_the_failure(critical_faults: SmokeRun):

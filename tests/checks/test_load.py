@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from ilsref.launcher import to_toml
-from pytest_cutover.clients.testdata import SuiteData
+from pytest_cutover.clients.testdata import LOAD_ORDER_TABLES, SuiteData
 
 pytestmark = pytest.mark.slow
 SHORT_PROFILE = """
@@ -199,7 +199,7 @@ def test_orders_left_by_a_run_without_dsn_are_found_by_their_prefix(ignored_hpa_
     found = re.search(r"\((cutover-load-[0-9a-f]+)\*\)", message)
     assert found, f"the unverified check does not name the run's order prefix: {message!r}"
     orders = SuiteData(found[1], ilsref.secrets()["CUTOVER_LOCAL_DATABASE_URL"],
-                       [{"table": "orders", "column": "patient_name"}])
+                       LOAD_ORDER_TABLES, by_prefix=True)
     left = orders.left_over()
     orders.remove()
     assert left.get("orders", 0) > 0, f"the load created no order named {found[1]}*"
@@ -208,27 +208,27 @@ def test_orders_left_by_a_run_without_dsn_are_found_by_their_prefix(ignored_hpa_
 
 # --- SuiteData against the reference's PostgreSQL ---------------------------------------------
 
-def _plant_order(dsn: str, patient_name: str) -> None:
+def _plant_order(dsn: str, notes: str) -> None:
     with psycopg.connect(dsn, connect_timeout=5) as conn:
-        conn.execute("INSERT INTO orders (order_number, company_id, patient_name, lens_type,"
-                     " lens_material, coating) SELECT %s, id, %s, 'Single Vision', 'CR-39', 'None'"
-                     " FROM companies ORDER BY created_at LIMIT 1",
-                     (f"CUT-{secrets.token_hex(6)}", patient_name))
+        conn.execute("INSERT INTO orders (order_number, company_id, patient_id, notes, lens_type,"
+                     " lens_material, coating) SELECT %s, company_id, id, %s, 'Single Vision',"
+                     " 'CR-39', 'None' FROM patients ORDER BY created_at LIMIT 1",
+                     (f"CUT-{secrets.token_hex(6)}", notes))
 
 
 def test_suite_data_finds_a_planted_order_of_its_prefix_only(ilsref: Any) -> None:
     dsn = ilsref.secrets()["CUTOVER_LOCAL_DATABASE_URL"]
     mine, other = f"cutover-load-{secrets.token_hex(3)}", f"cutover-load-{secrets.token_hex(3)}"
-    tables = [{"table": "orders", "column": "patient_name"}]
+    tables = LOAD_ORDER_TABLES
     _plant_order(dsn, f"{mine} order 1")
     _plant_order(dsn, f"{other} order 1")
     _plant_order(dsn, f"x{mine} not at the start")
     try:
-        assert SuiteData(mine, dsn, tables).left_over() == {"orders": 1}
-        assert SuiteData(mine, dsn, tables).remove() == {"orders": 1}
-        assert SuiteData(mine, dsn, tables).left_over() == {}
-        assert SuiteData(other, dsn, tables).left_over() == {"orders": 1}  # another run's: kept
+        assert SuiteData(mine, dsn, tables, by_prefix=True).left_over() == {"orders": 1}
+        assert SuiteData(mine, dsn, tables, by_prefix=True).remove() == {"orders": 1}
+        assert SuiteData(mine, dsn, tables, by_prefix=True).left_over() == {}
+        assert SuiteData(other, dsn, tables, by_prefix=True).left_over() == {"orders": 1}  # kept
     finally:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
-            conn.execute("DELETE FROM orders WHERE patient_name IN (%s, %s, %s)",
+            conn.execute("DELETE FROM orders WHERE notes IN (%s, %s, %s)",
                          (f"{mine} order 1", f"{other} order 1", f"x{mine} not at the start"))

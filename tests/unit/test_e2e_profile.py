@@ -65,3 +65,34 @@ def test_resource_load_failures_are_left_to_the_network_events():
 
 def test_every_flow_has_a_name_the_tests_use():
     assert len(set(FLOWS)) == len(FLOWS) and "create_order" in FLOWS
+
+
+def test_defaults_are_ils_own_storage_keys_landing_pages_and_cleanup_by_id():
+    profile, _ = resolve({})
+    assert profile.storage["access_token"] == "ils_access_token"
+    assert profile.landing_route("platform_admin") == "platform_admin_dashboard"
+    assert profile.routes[profile.landing_route("ecp") or ""] == "/ecp/dashboard"
+    assert all(t["column"] == "id" for t in profile.cleanup_tables)
+    assert "patient_name" not in str(profile.cleanup_tables)
+    assert profile.strict_third_party is False
+
+
+def test_the_wizard_buttons_are_scoped_to_the_page_not_the_welcome_dialog():
+    profile, _ = resolve({})
+    assert all(profile.selectors[k].startswith("main ")
+               for k in ("wizard_next", "wizard_back", "wizard_complete"))
+
+
+def test_what_ils_lacks_has_no_default_and_can_be_set():
+    profile, _ = resolve({})
+    assert profile.routes["reports"] == "" and profile.widgets["reports"] == []
+    assert profile.texts["failed_login_action"] == "" and profile.selectors["audit_row"] == ""
+    profile, problems = resolve({"routes": {"reports": "/ecp/reports"},
+                                 "landing": {"lab_tech": "reports"}, "strict_third_party": True})
+    assert problems == [] and profile.landing_route("lab_tech") == "reports"
+    assert profile.strict_third_party is True
+
+
+def test_a_landing_page_must_be_a_route_name():
+    _, problems = resolve({"landing": {"ecp": "/ecp/dashboard"}})
+    assert any("e2e.landing.ecp: '/ecp/dashboard' is not a route name" in p for p in problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -28,6 +29,8 @@ SESSION_TTL_S = 24 * 3600
 SESSION_COOKIE = "ils.sid"
 MAX_FAILURES, FAILURE_WINDOW_S, LOCKOUT_S = 5, 15 * 60, 30 * 60
 ADMIN_ROLES = frozenset({"admin", "platform_admin"})
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # what zod's email() accepts, near enough
+MIN_PASSWORD = 12  # ILS's loginSchema (server/routes/auth-jwt.ts)
 ROLE_PERMISSIONS = {
     "ecp": ["patients:read", "patients:write", "orders:read", "orders:write", "reports:read"],
     "lab_tech": ["orders:read", "orders:update_status", "reports:read"],
@@ -115,6 +118,13 @@ async def login(request: Request) -> Response:
     if missing:
         raise ApiError(400, "VALIDATION_ERROR", "Validation failed",
                        details=[{"field": f, "message": f"{f} is required"} for f in missing])
+    if request.url.path == "/api/auth/jwt/login":  # ILS's loginSchema: checked before anything else
+        invalid = [{"field": f, "message": m} for f, m, bad in (
+            ("email", "Invalid email format", not EMAIL.fullmatch(email.strip())),  # type: ignore[union-attr]
+            ("password", f"Password must be at least {MIN_PASSWORD} characters",
+             len(password) < MIN_PASSWORD)) if bad]  # type: ignore[arg-type]
+        if invalid:
+            raise ApiError(400, "VALIDATION_ERROR", "Validation failed", details=invalid)
     email = email.strip().lower()  # type: ignore[union-attr]
 
     locked_for = await state.redis.ttl(f"ils:lock:{email}")

@@ -61,6 +61,8 @@ async def favicon(request: Request) -> Response:
     state: AppState = request.app.state.ils
     if state.fault("favicon_missing"):
         return Response("Not Found", status_code=404, media_type="text/plain")
+    if request.url.path.endswith(".png"):  # ILS serves /favicon.png (client/public)
+        return FileResponse(STATIC / "favicon.png", media_type="image/png")
     return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
 
@@ -94,6 +96,7 @@ def routes() -> list[BaseRoute]:
     pages: list[BaseRoute] = [Route(p.path, page_endpoint(p), methods=["GET"]) for p in PAGES]
     return [*pages,
             Route("/favicon.ico", favicon, methods=["GET"]),
+            Route("/favicon.png", favicon, methods=["GET"]),
             Mount("/assets", StaticFiles(directory=str(STATIC)), name="assets")]
 
 

@@ -84,17 +84,17 @@ def seed(conn: psycopg.Connection, *, patients: int = 50, orders: int = 100) -> 
         ]
 
         for i in range(1, orders + 1):
-            patient_id, name, born = rnd.choice(patient_ids)  # type: ignore[misc]
+            patient_id, _name, _born = rnd.choice(patient_ids)  # type: ignore[misc]
             created = dt.datetime.now(dt.UTC) - dt.timedelta(
                 days=rnd.randint(0, 120), minutes=rnd.randint(0, 600))
             conn.execute(
-                "INSERT INTO orders (order_number, company_id, patient_id, ecp_id, patient_name,"
-                " patient_dob, status, lens_type, lens_material, coating, frame_type, od_sphere,"
+                "INSERT INTO orders (order_number, company_id, patient_id, ecp_id,"
+                " status, lens_type, lens_material, coating, frame_type, od_sphere,"
                 " od_cylinder, od_axis, os_sphere, os_cylinder, os_axis, pd, created_at, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
                 " %s, %s)",
-                (f"ORD-{created:%Y%m%d}-{i:05d}", company_id, patient_id, user_ids["smoke"], name,
-                 born, rnd.choice(ORDER_STATUSES), rnd.choice(LENS_TYPES),
+                (f"ORD-{created:%Y%m%d}-{i:05d}", company_id, patient_id, user_ids["smoke"],
+                 rnd.choice(ORDER_STATUSES), rnd.choice(LENS_TYPES),
                  rnd.choice(LENS_MATERIALS), rnd.choice(COATINGS), rnd.choice(FRAME_TYPES),
                  _diopter(rnd), _diopter(rnd, 3), rnd.randint(1, 180), _diopter(rnd),
                  _diopter(rnd, 3), rnd.randint(1, 180), round(rnd.uniform(56, 70), 1), created,

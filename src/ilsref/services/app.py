@@ -124,6 +124,16 @@ def start(ctx: Context) -> None:
         ctx.secrets[f"{prefix}_EMAIL"] = account.email
         ctx.secrets[f"{prefix}_PASSWORD"] = account.password
     ctx.environment["accounts"] = accounts
+    # what the reference has beyond ILS 2.0 (no reports page, no sign-in audit rows in ILS):
+    # options without an ILS default, set here so the flows that need them run
+    ctx.environment["e2e"] = {
+        "routes": {"reports": "/ecp/reports"},
+        "widgets": {"reports": ["[data-testid=report-total-orders]",
+                                "[data-testid=report-total-patients]",
+                                "[data-testid=chart-lens-types]"]},
+        "selectors": {"audit_row": "[data-testid^=row-audit-]"},
+        "texts": {"failed_login_action": "login_failed"},
+    }
 
 
 def _wait_healthy(base_url: str, ca_pem: Path | None, exited, log: Path) -> None:  # type: ignore[no-untyped-def]

@@ -62,8 +62,9 @@ def start(ctx: Context) -> None:
     freeze = (dt.datetime.now(dt.UTC) - freeze_ago).isoformat(timespec="seconds")
     ctx.environment["security"] = {
         "audit_report": f"{url}/reports/dependency-audit.json",
-        # public defaults (not secrets): refused unless `accepts_bad_password` is on
-        "default_credentials": [{"email": "admin@ils.local", "password": "admin123"}],
+        # public defaults (not secrets): refused unless `accepts_bad_password` is on; 12+
+        # characters, or ILS's body validation refuses them before any password is compared
+        "default_credentials": [{"email": "admin@ils.local", "password": "Admin@123456"}],
         "non_admin_account": "smoke",
         "rate_limit": {"path": "/api/auth/jwt/me", "max_requests": 150, "recovery_max_s": 15},
     }

@@ -17,6 +17,9 @@ FAULTS = (
           "the add-patient form sends the name as 'fullName': every save is refused (400)"),
     Fault("ui_order_submit_fails", FAMILY,
           "the order wizard sends the lens type as 'lens_type': Complete is refused (400)"),
+    Fault("ui_wizard_next_twice", FAMILY,
+          "the order wizard renders a second 'Next' button in the page: the step's 'Next' is "
+          "ambiguous (a strict-mode violation in the browser)"),
     Fault("ui_page_slow", FAMILY, "every dashboard page takes 5 s to render"),
     Fault("ui_js_error", FAMILY,
           "the reports page throws an uncaught TypeError while drawing its chart"),

@@ -1,5 +1,5 @@
-// ILS reference UI: plain JS (the CSP forbids inline scripts). Tokens live in localStorage,
-// as in ILS; each page wires itself up by the elements it finds.
+// ILS reference UI: plain JS (the CSP forbids inline scripts). Tokens live in localStorage under
+// ILS's own keys (docs/ils-contract.md store.*); each page wires itself up by the elements it finds.
 "use strict";
 
 const DASHBOARD_BY_ROLE = {
@@ -10,6 +10,15 @@ const DASHBOARD_BY_ROLE = {
   engineer: "/lab/dashboard",
 };
 
+// ILS's localStorage keys (client/src/lib/api.ts)
+const STORAGE = { access: "ils_access_token", refresh: "ils_refresh_token", expiry: "ils_token_expiry" };
+
+function storeTokens(data) {
+  localStorage.setItem(STORAGE.access, data.accessToken);
+  localStorage.setItem(STORAGE.refresh, data.refreshToken);
+  localStorage.setItem(STORAGE.expiry, String(Date.now() + Number(data.expiresIn || 0) * 1000));
+}
+
 function csrfToken() {
   const match = document.cookie.match(/(?:^|; )csrf-token=([^;]*)/);
   return match ? decodeURIComponent(match[1]) : "";
@@ -17,7 +26,7 @@ function csrfToken() {
 
 async function api(method, path, body) {
   const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() };
-  const token = localStorage.getItem("accessToken");
+  const token = localStorage.getItem(STORAGE.access);
   if (token) headers.Authorization = "Bearer " + token;
   const response = await fetch(path, {
     method, headers, credentials: "same-origin",
@@ -42,9 +51,7 @@ function wireLogin() {
       error.hidden = false;
       return;
     }
-    localStorage.setItem("accessToken", data.accessToken);
-    localStorage.setItem("refreshToken", data.refreshToken);
-    localStorage.setItem("user", JSON.stringify(data.user));
+    storeTokens(data);
     window.location.assign(DASHBOARD_BY_ROLE[data.user.role] || "/");
   });
 }
@@ -70,7 +77,7 @@ function wireShell() {
   if (message) message.textContent = "This page is not available in the reference deployment.";
 }
 
-window.ILS = { api, csrfToken, DASHBOARD_BY_ROLE };
+window.ILS = { api, csrfToken, storeTokens, DASHBOARD_BY_ROLE };
 document.addEventListener("DOMContentLoaded", () => {
   wireLogin();
   wireApiDocs();

@@ -3,10 +3,10 @@
 // the bearer token kept in localStorage and the CSRF header, as the ILS SPA does.
 "use strict";
 (() => {
-  const { api, DASHBOARD_BY_ROLE } = window.ILS;
+  const { api, storeTokens, DASHBOARD_BY_ROLE } = window.ILS;
+  const FLASH_KEY = "ils_ref_flash"; // a toast that survives the navigation after it (as ILS's SPA toasts do)
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
-  const TOKEN_KEYS = ["accessToken", "refreshToken", "user"];
   const loads = new Map();
 
   const pick = (value, path) => path.split(".").reduce((v, key) => (v == null ? v : v[key]), value);
@@ -33,6 +33,18 @@
     setTimeout(() => { element.hidden = true; }, 5000);
   }
 
+  function toastAfterNavigation(text, path) {
+    sessionStorage.setItem(FLASH_KEY, text);
+    window.location.assign(path);
+  }
+
+  function showFlash() {
+    const text = sessionStorage.getItem(FLASH_KEY);
+    if (!text) return;
+    sessionStorage.removeItem(FLASH_KEY);
+    toast(text);
+  }
+
   function addRow(tbody, testid, values) {
     const row = tbody.insertRow();
     row.dataset.testid = testid;
@@ -45,18 +57,16 @@
     if (!form) return;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const error = $("[data-testid=text-login-error]", form);
-      error.hidden = true;
       const { status, data } = await api("POST", form.dataset.loginPath, {
         email: form.email.value, password: form.password.value,
       });
       if (status !== 200 || !data.accessToken) {
-        show(error, errorText(status, data));
+        // as ILS: a toast titled "Login failed" with the answer's status and message
+        toast(`Login failed: ${status}: ${errorText(status, data)}`);
         return;
       }
-      localStorage.setItem("accessToken", data.accessToken);
-      localStorage.setItem("refreshToken", data.refreshToken);
-      localStorage.setItem("user", JSON.stringify(data.user));
+      storeTokens(data);
+      sessionStorage.setItem(FLASH_KEY, "Login successful");
       const next = new URLSearchParams(window.location.search).get("next");
       const safeNext = next && next.startsWith("/") && !next.startsWith("//") ? next : null;
       window.location.assign(safeNext || DASHBOARD_BY_ROLE[data.user.role] || "/");
@@ -68,8 +78,9 @@
     if (!button) return;
     button.addEventListener("click", async () => {
       await api("POST", "/api/auth/logout");
-      for (const key of TOKEN_KEYS) localStorage.removeItem(key);
-      window.location.assign("/email-login");
+      localStorage.clear(); // as ILS's useAuth().logout: all of it, then /login
+      sessionStorage.clear();
+      window.location.assign("/login");
     });
   }
 
@@ -80,15 +91,25 @@
     }
   }
 
+  // ILS's OrderCard: card-order-<orderNumber>, its title text-order-id-<orderNumber>
+  function orderCard(o) {
+    const card = document.createElement("article");
+    card.className = "order-card";
+    card.dataset.testid = `card-order-${o.orderNumber}`;
+    const title = document.createElement("h3");
+    title.dataset.testid = `text-order-id-${o.orderNumber}`;
+    title.textContent = o.orderNumber;
+    const line = document.createElement("p");
+    line.textContent = `${o.patientName} · ${o.status} · ${o.lensType} · ${o.coating}`;
+    card.append(title, line);
+    return card;
+  }
+
   async function fillOrderLists() {
     for (const list of $$("[data-orders]")) {
       const { status, data } = await load(list.dataset.orders);
       const orders = status === 200 ? data.orders : [];
-      list.replaceChildren(...orders.map((o) => {
-        const item = document.createElement("li");
-        item.textContent = `${o.orderNumber} · ${o.patientName} · ${o.status}`;
-        return item;
-      }));
+      list.replaceChildren(...orders.map(orderCard));
       if (!orders.length) list.textContent = status === 200 ? "No orders yet" : "unavailable";
     }
   }
@@ -136,19 +157,8 @@
       if (status !== 201) return show(error, `Could not save the patient: ${errorText(status, data)}`);
       form.reset();
       form.hidden = true;
-      toast(`Patient ${data.name} added (${data.customerNumber})`);
+      toast("Patient Added");
       refresh();
-    });
-  }
-
-  function wireOrders() {
-    const tbody = $("#order-rows");
-    if (!tbody) return;
-    searchableTable({
-      tbody, search: $("[data-testid=input-search-orders]"), path: "/api/orders?limit=50",
-      items: (data) => data.orders, testid: (o) => `row-order-${o.id}`,
-      cells: (o) => [o.orderNumber, o.patientName, `${o.lensType}, ${o.lensMaterial}`, o.status,
-        new Date(o.createdAt).toLocaleString()],
     });
   }
 
@@ -199,11 +209,8 @@
       const { status, data } = await api("POST", "/api/orders", values());
       complete.disabled = false;
       if (status !== 201) return show(error, `Could not create the order: ${errorText(status, data)}`);
-      form.hidden = true;
-      $("[data-testid=text-order-number]").textContent = data.orderNumber;
-      $("[data-testid=text-order-status]").textContent = data.status;
-      $("[data-testid=order-success]").hidden = false;
-      toast("Order created successfully");
+      // as ILS: the toast, then the dashboard (the page shows no order number)
+      toastAfterNavigation("Order created successfully", "/ecp/dashboard");
     });
     go(0);
   }
@@ -260,7 +267,7 @@
     wireLogin();
     wireLogout();
     wirePatients();
-    wireOrders();
+    showFlash();
     wireWizard();
     fillStats();
     fillOrderLists();

@@ -1,7 +1,8 @@
 """UI pages: one `UiPage` per route, with the roles allowed to see it.
 
-An anonymous visitor is sent to sign in; a signed-in user without the role gets a 403 page
-(`text-access-denied`), unless `ui_admin_open` lifts the check on admin pages.
+An anonymous visitor is sent to sign in; a signed-in user without the role gets a 403 page that
+reads like ILS's NotFound page ("404 Page Not Found"), unless `ui_admin_open` lifts the check on
+admin pages.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ class UiPage:
 
 UI_PAGES = (
     UiPage(LOGIN_PATH, "ui/login.html", "Sign in", None),
+    UiPage("/login", "ui/login.html", "Sign in", None),  # where ILS's sign-out sends the browser
     UiPage("/ecp/dashboard", "ui/dashboard_ecp.html", "Dashboard", ECP, dashboard=True),
     UiPage("/admin/dashboard", "ui/dashboard_admin.html", "Admin dashboard", ADMIN, admin=True,
            dashboard=True),
-    UiPage("/platform-admin/dashboard", "ui/dashboard_admin.html", "Platform dashboard", PLATFORM,
+    UiPage("/platform-admin/dashboard", "ui/dashboard_platform.html", "Platform dashboard", PLATFORM,
            dashboard=True),
     UiPage("/lab/dashboard", "ui/dashboard_lab.html", "Lab dashboard", LAB, dashboard=True),
     UiPage("/ecp/patients", "ui/patients.html", "Patients", ECP),

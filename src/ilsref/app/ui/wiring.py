@@ -19,6 +19,7 @@ class Wiring:
     lens_type_field: str = "lensType"
     chart_renderer: str = "bars"
     users_path: str = "/api/admin/users"
+    next_twice: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,6 +33,7 @@ def wiring(faults: FaultState) -> Wiring:
         lens_type_field="lens_type" if "ui_order_submit_fails" in active else "lensType",
         chart_renderer="bars-v2" if "ui_js_error" in active else "bars",
         users_path="/api/admin/user-list" if "ui_admin_users_broken" in active else Wiring.users_path,
+        next_twice="ui_wizard_next_twice" in active,
     )
 
 
