@@ -221,7 +221,11 @@ def test_missing_signoff_gives_no_go_naming_item_and_role(ilsref, tmp_path):
     entry = '[[signoff]]\nitem = "gate.team-ready"\nwho = "Demo QA Lead"\nrole = "QA Lead"\n'
     assert entry in text
     partial = tmp_path / "signoffs.toml"
-    partial.write_text(text.replace(entry, '[[signoff]]\nitem = "other.item"\nwho = "x"\nrole = "QA Lead"\n'))
+    # The whole block goes: its `when` and `evidence` lines would otherwise land in the block above.
+    blocks = text.split("\n[[signoff]]\n")
+    kept = [b for b in blocks if not b.startswith(entry.removeprefix("[[signoff]]\n"))]
+    assert len(kept) == len(blocks) - 1
+    partial.write_text("\n[[signoff]]\n".join(kept))
     run = readiness(ilsref, "missing-signoff", "readiness/test_signoffs.py", signoffs=partial)
     assert run.verdict["decision"] == "NO-GO", run.explain()
     assert [r for r in run.verdict["reasons"] if "gate.team-ready" in r and "QA Lead" in r

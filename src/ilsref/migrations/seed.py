@@ -83,23 +83,28 @@ def seed(conn: psycopg.Connection, *, patients: int = 50, orders: int = 100) -> 
             for row in patient_rows
         ]
 
+        # A database left one migration behind (fault migration_behind) still has the order's
+        # copy of the patient's name and birth date, which ILS's last migration dropped.
+        legacy = conn.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'orders' AND column_name = 'patient_name'").fetchone()[0] > 0
+        columns = ("order_number, company_id, patient_id, ecp_id, status, lens_type, lens_material,"
+                   " coating, frame_type, od_sphere, od_cylinder, od_axis, os_sphere, os_cylinder,"
+                   " os_axis, pd, created_at, updated_at"
+                   + (", patient_name, patient_dob" if legacy else ""))
+        placeholders = ", ".join(["%s"] * (columns.count(",") + 1))
+        insert = f"INSERT INTO orders ({columns}) VALUES ({placeholders})"  # noqa: S608 (own names)
         for i in range(1, orders + 1):
-            patient_id, _name, _born = rnd.choice(patient_ids)  # type: ignore[misc]
+            patient_id, name, born = rnd.choice(patient_ids)  # type: ignore[misc]
             created = dt.datetime.now(dt.UTC) - dt.timedelta(
                 days=rnd.randint(0, 120), minutes=rnd.randint(0, 600))
-            conn.execute(
-                "INSERT INTO orders (order_number, company_id, patient_id, ecp_id,"
-                " status, lens_type, lens_material, coating, frame_type, od_sphere,"
-                " od_cylinder, od_axis, os_sphere, os_cylinder, os_axis, pd, created_at, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s)",
-                (f"ORD-{created:%Y%m%d}-{i:05d}", company_id, patient_id, user_ids["smoke"],
-                 rnd.choice(ORDER_STATUSES), rnd.choice(LENS_TYPES),
-                 rnd.choice(LENS_MATERIALS), rnd.choice(COATINGS), rnd.choice(FRAME_TYPES),
-                 _diopter(rnd), _diopter(rnd, 3), rnd.randint(1, 180), _diopter(rnd),
-                 _diopter(rnd, 3), rnd.randint(1, 180), round(rnd.uniform(56, 70), 1), created,
-                 created),
-            )
+            values = (f"ORD-{created:%Y%m%d}-{i:05d}", company_id, patient_id, user_ids["smoke"],
+                      rnd.choice(ORDER_STATUSES), rnd.choice(LENS_TYPES),
+                      rnd.choice(LENS_MATERIALS), rnd.choice(COATINGS), rnd.choice(FRAME_TYPES),
+                      _diopter(rnd), _diopter(rnd, 3), rnd.randint(1, 180), _diopter(rnd),
+                      _diopter(rnd, 3), rnd.randint(1, 180), round(rnd.uniform(56, 70), 1),
+                      created, created)
+            conn.execute(insert, values + ((name, born) if legacy else ()))
         conn.execute(
             "INSERT INTO prescriptions (patient_id, company_id, od_sphere, os_sphere, pd)"
             " SELECT id, company_id, -1.25, -1.50, 63.0 FROM patients LIMIT 20"

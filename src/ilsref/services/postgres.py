@@ -115,7 +115,7 @@ def start(ctx: Context) -> None:
         "settings": {"max_connections": MAX_CONNECTIONS, "shared_buffers": "128MB"},
         "long_transaction_s": LONG_TRANSACTION_S,
     }
-    published = dsn.replace(password, "wrong-password") if "db_bad_credentials" in ctx.faults else dsn
+    published = dsn.replace(password, random_password()) if "db_bad_credentials" in ctx.faults else dsn
     ctx.secrets["CUTOVER_LOCAL_DATABASE_URL"] = published
     ctx.secrets["CUTOVER_LOCAL_DATABASE_ADMIN_URL"] = admin_dsn
 
