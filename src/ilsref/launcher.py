@@ -49,11 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--release", default=RELEASE, help=f"release the app serves (default {RELEASE})")
     up.add_argument("--rate-limit", type=_rate, default=REFERENCE_API_LIMIT, metavar="N/S",
                     help="general /api limit per client IP: N requests per S seconds (default "
-                         "%s/%s; `ils` is ILS's own 100/900, which throttles a load rehearsal)"
-                         % REFERENCE_API_LIMIT)
+                         f"{REFERENCE_API_LIMIT[0]}/{REFERENCE_API_LIMIT[1]}; `ils` is ILS's own "
+                         "100/900, which throttles a load rehearsal)")
     up.add_argument("--auth-rate-limit", type=_rate, default=ILS_FAILED_LOGIN, metavar="N/S",
                     help="failed-login limit per client IP on the sign-in paths, counting answers "
-                         "of status >= 400 (default ILS's %s/%s)" % ILS_FAILED_LOGIN)
+                         f"of status >= 400 (default ILS's {ILS_FAILED_LOGIN[0]}/{ILS_FAILED_LOGIN[1]})")
     up.add_argument("--window-scale", type=_scale, default=1.0, metavar="F",
                     help="multiply the failed-login window and the account lockout's window and "
                          "duration by F (0 < F <= 1; default 1: ILS's 900 s and 1800 s), so demos "

@@ -30,7 +30,7 @@ HEADROOM = 2  # failures the suite leaves to the target's real users within a wi
 UNKNOWN_ACCOUNT = "unknown-account"  # a sign-in past validation, refused: it may serve many checks
 
 
-class BudgetSpent(Exception):  # noqa: N818 - a state of the target's window, not a bug
+class BudgetSpent(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail

@@ -34,6 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
         traffic_budget.configure(float(traffic_table(settings.environment)["max_wait_s"]))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Checks whose module sets `RUN_LAST = True` (the rate-limit probe: it spends the address's
+    request budget) run after every other check of the run."""
+    last = [item for item in items if getattr(getattr(item, "module", None), "RUN_LAST", False)]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     try:

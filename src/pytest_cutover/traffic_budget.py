@@ -27,7 +27,7 @@ MARGIN_S = 0.25  # a window's end as the server counts it may trail ours by a cl
 CAUSE = "the target's rate limit on the suite's own traffic"
 
 
-class Throttled(Exception):  # noqa: N818 - a condition of the target, not a programming error
+class Throttled(Exception):
     """The target would refuse (or refused) the suite's request for longer than it may wait."""
 
     cause = CAUSE

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -120,7 +120,7 @@ class RateLimitMiddleware(HttpMiddleware):
     If Redis fails the request goes through: a limiter must not take the API down with it.
     """
 
-    MESSAGES = {"api": "Too many requests from this IP, please try again later.",
+    MESSAGES: ClassVar[dict[str, str]] = {"api": "Too many requests from this IP, please try again later.",
                 "auth": "Too many authentication attempts, please try again later."}
 
     def applies(self, scope: Scope) -> bool:
