@@ -97,10 +97,11 @@ class FailedLoginBudget:
         raise BudgetSpent("the failed-login budget did not free up while waiting")
 
     def reusable(self, kind: str = UNKNOWN_ACCOUNT) -> Spent | None:
-        """This run's newest deliberate failure of `kind` still inside the window: a check that
-        needs one (the audit log's entry) reads it instead of making another."""
+        """The newest deliberate failure of `kind` still inside the window (this run's or an
+        earlier run's on the same target): a check that needs one (the audit log's entry) reads
+        it instead of making another."""
         now = self.clock()
-        mine = [s for s in self._recent(now) if s.run == self.run and s.kind == kind]
+        mine = [s for s in self._recent(now) if s.kind == kind]
         return max(mine, key=lambda s: s.at) if mine else None
 
     def _recent(self, now: float) -> list[Spent]:
