@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 MODULES = [f"readiness/test_{name}.py" for name in (
     "access_control", "application_config", "application_release", "dependency_audit",
     "documentation", "go_no_go_gate", "https_enforced", "integration_tests", "load_results",
-    "rate_limit", "rate_limit_fit", "security_headers_grade", "security_secrets", "signoffs", "t24_final_verification")]
+    "rate_limit", "rate_limit_fit", "security_headers_grade", "security_secrets", "signoffs",
+    "t24_final_verification")]
 DEMO_SIGNOFFS = REPO / "examples" / "signoffs.local.toml"
 NOW = dt.datetime.now(dt.UTC)
 
