@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_cutover import blocked, failed_logins, traffic_budget, unverified
+from pytest_cutover import blocked, traffic_budget, unverified
+from pytest_cutover import failed_logins as login_budget
 from pytest_cutover.settings import Environment, Settings
 from pytest_cutover.stash import run_key, settings_key
 
@@ -62,18 +63,18 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 class FailedLogins:
     """`failed_logins.spend("smoke unknown account")` before each deliberate failed login."""
 
-    def __init__(self, budget: failed_logins.FailedLoginBudget) -> None:
+    def __init__(self, budget: login_budget.FailedLoginBudget) -> None:
         self.budget = budget
         self._made: dict[str, Any] = {}
 
-    def spend(self, purpose: str, kind: str = failed_logins.UNKNOWN_ACCOUNT,
+    def spend(self, purpose: str, kind: str = login_budget.UNKNOWN_ACCOUNT,
               account: str | None = None) -> str:
         """Book one failed login and return the address to use (a made-up one unless given: a
         default credential's). Ends the check as not verified when the budget is spent."""
-        address = account or failed_logins.made_up_address(purpose.split()[0])
+        address = account or login_budget.made_up_address(purpose.split()[0])
         try:
             self.budget.spend(purpose, kind, address)
-        except failed_logins.BudgetSpent as exc:
+        except login_budget.BudgetSpent as exc:
             unverified(exc.detail)
         return address
 
@@ -83,7 +84,7 @@ class FailedLogins:
             self._made[key] = attempt()
         return self._made[key]  # type: ignore[no-any-return]
 
-    def reusable(self, kind: str = failed_logins.UNKNOWN_ACCOUNT) -> failed_logins.Spent | None:
+    def reusable(self, kind: str = login_budget.UNKNOWN_ACCOUNT) -> login_budget.Spent | None:
         return self.budget.reusable(kind)
 
 
@@ -98,7 +99,7 @@ def failed_logins_budget(pytestconfig: pytest.Config, settings: Settings) -> Fai
     parts = urlsplit(env.base_url)
     run = (pytestconfig.stash.get(run_key, None) or {}).get("run_id", "")
     folder = ledger_module.folder(reports_dir(pytestconfig), env.data, settings.path.parent)
-    return FailedLogins(failed_logins.FailedLoginBudget(
+    return FailedLogins(login_budget.FailedLoginBudget(
         folder, f"{parts.scheme}://{parts.netloc}", str(run),
         limit=int(env.profile["failed_login_limit"]),
         window_s=float(env.profile["failed_login_window_s"]),

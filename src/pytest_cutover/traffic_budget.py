@@ -95,13 +95,13 @@ def read_limiter(headers: Mapping[str, str], now: float, now_epoch: float | None
     policy_name, window, quota = _policy_window(headers.get("RateLimit-Policy"))
     combined = headers.get("RateLimit")
     if combined and "r=" in combined:  # draft 8: RateLimit: "name";r=remaining;t=reset
-        remaining = re.search(r";\s*r=(\d+)", combined)
-        reset = re.search(r";\s*t=(\d+)", combined)
+        left = re.search(r";\s*r=(\d+)", combined)
+        until = re.search(r";\s*t=(\d+)", combined)
         named = re.match(r'\s*"([^"]+)"', combined)
-        if remaining and quota is not None:
+        if left and quota is not None:
             return Limiter(named.group(1) if named else (policy_name or f"limit {quota}"), quota,
-                           int(remaining.group(1)),
-                           now + (float(reset.group(1)) if reset else window or 0.0), window)
+                           int(left.group(1)),
+                           now + (float(until.group(1)) if until else window or 0.0), window)
     for prefix in ("RateLimit-", "X-RateLimit-"):
         limit = _number(headers.get(prefix + "Limit"))
         remaining = _number(headers.get(prefix + "Remaining"))

@@ -177,7 +177,7 @@ def test_reference_deployment_defaults_are_ils_limiters():
     assert config.Lockout(*launcher.ILS_LOCKOUT) == config.Lockout() == config.Lockout(
         int(lockout["limit"]), int(lockout["window_s"]), int(lockout["lockout_s"]))
     assert launcher._rate("ils") == (int(api["limit"]), int(api["window_s"]))
-    assert config.ILS_API_LIMIT == config.RateLimit(int(api["limit"]), int(api["window_s"]))
+    assert config.RateLimit(int(api["limit"]), int(api["window_s"])) == config.ILS_API_LIMIT
     assert set(failed["paths"].split(",")) <= set(security.FAILED_LOGIN_PATHS)
     assert (schema.ILS_PROFILE["failed_login_limit"], schema.ILS_PROFILE["failed_login_window_s"]) == (
         int(failed["limit"]), int(failed["window_s"]))
