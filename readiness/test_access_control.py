@@ -2,7 +2,9 @@
 non-admin callers, and debug or diagnostic paths are not exposed.
 
 Each refused default credential counts as one failed login for that account (ILS locks an
-account after 5 in 15 minutes): keep the list short and free of real users' addresses.
+account after 5 in 15 minutes) and for the address (the failed-login limiter): each is booked with
+the failed-login budget first, and is not run when it is spent. Keep the list short and free of
+real users' addresses.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.mark.checklist("sec.security-audit")
-def test_default_credentials_are_refused(http, target, credential):
+def test_default_credentials_are_refused(http, target, credential, failed_logins):
+    failed_logins.spend("default-credential probe", kind="default-credential",
+                        account=str(credential.get("email")))
     result = http.post(target.profile["login_path"],
                        json={"email": credential.get("email"), "password": credential.get("password")})
     if result.status is None:

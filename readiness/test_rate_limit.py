@@ -1,78 +1,111 @@
 """Security: rate limiting throttles a burst from one client, with retry headers, then recovers.
 
 Destructive (it spends the client's request budget): refused on production unless named with
---cutover-allow-destructive. The probe is bounded: at most `security.rate_limit.max_requests`
-requests, and at most `recovery_max_s` seconds of waiting for the window to reset.
+--cutover-allow-destructive. A limiter whose window is longer than `recovery_max_s` would stay
+throttled for everyone behind this address for that long, so the probe then runs only when named
+with --cutover-allow-destructive=ENV, whatever the environment's kind.
+
+The burst is sized from the advertised limit and remaining count (pytest_cutover.rate_probe), at
+most `max_requests` requests; the probe runs after every other check of the run (`RUN_LAST`) and
+always waits for the limit to lift before the run goes on.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
 
 from pytest_cutover import unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
+from pytest_cutover.rate_probe import Burst, Recovery, run_burst, wait_for_recovery
+from pytest_cutover.traffic_budget import read_limiter
 
-DEFAULTS = {"path": "/api/auth/jwt/me", "method": "GET", "max_requests": 150, "recovery_max_s": 20}
+DEFAULTS = {"path": "/api/auth/jwt/me", "method": "GET", "max_requests": 250, "recovery_max_s": 20}
 RETRY_HEADERS = ("Retry-After", "RateLimit-Reset", "RateLimit-Limit", "RateLimit-Remaining")
+RUN_LAST = True  # it spends the address's budget: every other check of the run goes first
 
 pytestmark = [pytest.mark.destructive, pytest.mark.checklist("sec.rate-limiting")]
 
 
 @dataclass
-class Burst:
-    sent: int
-    throttled: HttpResult | None  # the first 429
-    last: HttpResult
+class Probe:
+    burst: Burst
     client: HttpClient
     rule: dict
+    recovery: Recovery | None = None
+
+    def send(self) -> HttpResult:
+        return self.client.request(self.rule["method"], self.rule["path"])
+
+
+def _window_s(result: HttpResult) -> float:
+    """How long a spent limit stays spent: the policy's window, else the advertised reset."""
+    import time
+
+    limiter = read_limiter(result.headers, time.monotonic())
+    if limiter is None:
+        return 0.0
+    return max(limiter.window_s or 0.0, limiter.resets_at - time.monotonic())
 
 
 @pytest.fixture(scope="module")
-def burst(target):
+def probe(target, pytestconfig):
     rule = {**DEFAULTS, **((target.data.get("security") or {}).get("rate_limit") or {})}
-    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
-    sent, throttled, last = 0, None, None
-    for sent in range(1, int(rule["max_requests"]) + 1):  # noqa: B007 - the count is read after the loop
-        last = client.request(rule["method"], rule["path"])
-        if last.status is None:
-            unverified(f"the rate-limit probe could not reach the target: {last.describe()}")
-        if last.status == 429:
-            throttled = last
-            break
-    yield Burst(sent, throttled, last, client, rule)
-    client.close()
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s,
+                        pace=False)  # the probe wants the 429 the paced clients avoid
+    bound = float(rule["recovery_max_s"])
+    try:
+        peek = client.request(rule["method"], rule["path"])
+        if peek.status is None:
+            unverified(f"the rate-limit probe could not reach the target: {peek.describe()}")
+        window = _window_s(peek)
+        if window > bound:
+            if pytestconfig.getoption("--cutover-allow-destructive") != target.name:
+                unverified(
+                    f"the limiter on {rule['path']} advertises a {window:.0f} s window, longer than "
+                    f"recovery_max_s {bound:.0f} s: a burst would throttle everyone behind this "
+                    f"address that long. Not run; name the environment with "
+                    f"--cutover-allow-destructive={target.name} to run it")
+            bound = window + 5  # opted in: wait the whole window out before the run goes on
+        current = Probe(Burst(0, peek, peek, None, None), client, {**rule, "recovery_max_s": bound})
+        current.burst = run_burst(current.send, max_requests=int(rule["max_requests"]),
+                                  recovery_max_s=bound)
+        current.burst.sent += 1  # the peek
+        if current.burst.unreachable:
+            unverified(f"the rate-limit probe lost the target: {current.burst.last.describe()}")
+        yield current
+        if current.burst.throttled is not None and current.recovery is None:  # never leave it spent
+            current.recovery = wait_for_recovery(current.send, current.burst.throttled, bound_s=bound)
+    finally:
+        client.close()
 
 
-def test_burst_is_throttled_with_retry_headers(burst, evidence):
-    evidence("rate-limit burst", f"{burst.sent} x {burst.rule['method']} {burst.rule['path']}; "
-             f"last answer: {burst.last.describe()}\n\n{burst.last.transcript()}")
+def test_burst_is_throttled_with_retry_headers(probe, evidence):
+    burst, rule = probe.burst, probe.rule
+    evidence("rate-limit burst", "\n".join([
+        f"{burst.sent} x {rule['method']} {rule['path']} (cap {rule['max_requests']})",
+        *(burst.notes or ["the first answer carried no RateLimit headers"]),
+        f"last answer: {burst.last.describe()}", "", burst.last.transcript()]))
     assert burst.throttled is not None, (
-        f"{burst.sent} requests to {burst.rule['path']} were never answered 429 (expected "
-        f"throttling within the probe budget of {burst.rule['max_requests']}); last: "
+        f"{burst.sent} requests to {rule['path']} were never answered 429 (expected throttling "
+        f"once the advertised budget was spent, within {rule['max_requests']} requests); last: "
         f"{burst.last.describe()}")
     present = [h for h in RETRY_HEADERS if burst.throttled.headers.get(h)]
     assert present, (f"the 429 after {burst.sent} requests carries no Retry-After or RateLimit-* "
                      f"header (expected at least one of {', '.join(RETRY_HEADERS)})")
 
 
-def test_throttled_client_recovers_after_the_window(burst, evidence):
-    if burst.throttled is None:
+def test_throttled_client_recovers_after_the_window(probe, evidence):
+    if probe.burst.throttled is None:
         unverified("no 429 was reached, so recovery cannot be observed")
-    headers = burst.throttled.headers
-    wait = float(headers.get("Retry-After") or headers.get("RateLimit-Reset") or 1)
-    if wait > burst.rule["recovery_max_s"]:
-        unverified(f"the limit resets in {wait:.0f} s, beyond recovery_max_s "
-                   f"{burst.rule['recovery_max_s']} s: recovery not observed")
-    deadline = time.monotonic() + burst.rule["recovery_max_s"]
-    time.sleep(wait)
-    answer = burst.client.request(burst.rule["method"], burst.rule["path"])
-    while answer.status == 429 and time.monotonic() < deadline:
-        time.sleep(0.5)
-        answer = burst.client.request(burst.rule["method"], burst.rule["path"])
-    evidence("after the window", answer.transcript())
-    assert answer.status not in (429, None), (
-        f"{burst.rule['path']} still answers {answer.status} {wait:.0f} s after the advertised "
-        f"reset (expected the limit to lift); {answer.describe()}")
+    probe.recovery = wait_for_recovery(probe.send, probe.burst.throttled,
+                                       bound_s=probe.rule["recovery_max_s"])
+    recovery = probe.recovery
+    if recovery.last is None:
+        unverified(f"recovery not observed: {recovery.note}")
+    evidence("after the window", f"waited {recovery.waited_s:.1f} s\n\n{recovery.last.transcript()}")
+    assert recovery.recovered, (
+        f"{probe.rule['path']} still answers {recovery.last.status} {recovery.waited_s:.0f} s after "
+        f"the 429 (expected the limit to lift after the advertised reset); "
+        f"{recovery.last.describe()}")

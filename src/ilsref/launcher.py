@@ -20,6 +20,14 @@ from ilsref.runtime import MissingBinary, RunDir, alive
 from ilsref.services.base import Context
 
 # The stand-ins start before monitoring: Alertmanager's webhook receiver is one of them.
+# ILS's limiters (docs/ils-contract.md limit.api, limit.failed-login, limit.lockout); the general
+# API limit of the reference is higher than ILS's, so a load rehearsal fits in it, and low enough
+# that the rate-limit probe reaches its 429 within its request budget.
+ILS_API = (100, 900)
+ILS_FAILED_LOGIN = (5, 900)
+ILS_LOCKOUT = (5, 900, 1800)  # failures, within seconds, lock the account for seconds
+REFERENCE_API_LIMIT = (300, 10)
+
 SERVICE_ORDER = ("postgres", "redis", "kubernetes", "app", "standins", "monitoring", "dns", "backups",
                  "governance", "rollbackfaults")
 
@@ -39,10 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--test-mode", action="store_true",
                     help="allow `fault set/clear` while running")
     up.add_argument("--release", default=RELEASE, help=f"release the app serves (default {RELEASE})")
-    up.add_argument("--rate-limit", type=_rate, default=(2000, 10), metavar="N/S",
-                    help="general /api limit per client IP (default 2000/10)")
-    up.add_argument("--auth-rate-limit", type=_rate, default=(100, 10), metavar="N/S",
-                    help="/api/auth/* limit per client IP (default 100/10)")
+    up.add_argument("--rate-limit", type=_rate, default=REFERENCE_API_LIMIT, metavar="N/S",
+                    help="general /api limit per client IP: N requests per S seconds (default "
+                         f"{REFERENCE_API_LIMIT[0]}/{REFERENCE_API_LIMIT[1]}; `ils` is ILS's own "
+                         "100/900, which throttles a load rehearsal)")
+    up.add_argument("--auth-rate-limit", type=_rate, default=ILS_FAILED_LOGIN, metavar="N/S",
+                    help="failed-login limit per client IP on the sign-in paths, counting answers "
+                         f"of status >= 400 (default ILS's {ILS_FAILED_LOGIN[0]}/{ILS_FAILED_LOGIN[1]})")
+    up.add_argument("--window-scale", type=_scale, default=1.0, metavar="F",
+                    help="multiply the failed-login window and the account lockout's window and "
+                         "duration by F (0 < F <= 1; default 1: ILS's 900 s and 1800 s), so demos "
+                         "and self-tests can wait a window out")
     up.add_argument("--only", default="", metavar="A,B",
                     help="start only these services (development; default: all)")
     up.set_defaults(handler=cmd_up)
@@ -63,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rate(text: str) -> tuple[int, int]:
+    if text.strip().lower() == "ils":
+        return ILS_API
     try:
         limit, window = (int(part) for part in text.split("/"))
     except ValueError as exc:
@@ -70,6 +87,20 @@ def _rate(text: str) -> tuple[int, int]:
     if limit < 1 or window < 1:
         raise argparse.ArgumentTypeError("limit and window must be positive")
     return limit, window
+
+
+def _scale(text: str) -> float:
+    try:
+        factor = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.02, got {text!r}") from exc
+    if not 0 < factor <= 1:
+        raise argparse.ArgumentTypeError("the window scale must be above 0 and at most 1")
+    return factor
+
+
+def _scaled(rule: tuple[int, int], factor: float) -> tuple[int, int]:
+    return rule[0], max(1, round(rule[1] * factor))
 
 
 # --- up ---------------------------------------------------------------------------------------
@@ -98,7 +129,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     ctx = Context(run=run, faults=state, release=args.release)
     ctx.facts["rate_limit"] = args.rate_limit
-    ctx.facts["auth_rate_limit"] = args.auth_rate_limit
+    ctx.facts["auth_rate_limit"] = _scaled(args.auth_rate_limit, args.window_scale)
+    ctx.facts["lockout"] = (ILS_LOCKOUT[0], *(max(1, round(s * args.window_scale))
+                                              for s in ILS_LOCKOUT[1:]))
     ctx.facts["test_mode"] = bool(args.test_mode)
     current = "certificates"
     try:

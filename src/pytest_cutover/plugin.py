@@ -35,7 +35,7 @@ from pytest_cutover.stash import (
 )
 from pytest_cutover.verdict import CheckResult, decide
 
-pytest_plugins = ["pytest_cutover.fixtures"]
+pytest_plugins = ["pytest_cutover.fixtures", "pytest_cutover.throttling"]
 discard_key = pytest.StashKey[Path]()
 
 FOLDER_MARKERS = {"readiness": "readiness", "smoke": "smoke", "e2e": "e2e", "load": "load",

@@ -143,6 +143,17 @@ LOAD = {
     "error_log_patterns": STRLIST, "max_error_log_lines": INT,
 }
 
+# What the suite's own traffic may cost the target (docs/traffic-budget.md).
+TRAFFIC = {
+    "max_wait_s": K(NUMBER, "longest wait for a rate-limit window (or the failed-login budget) to "
+                    "reset before the checks concerned are blocked", 60, lo=0),
+    "failed_login_budget": K(INT, "deliberate failed logins per failed-login window, shared by "
+                             "runs through the ledger; never more than profile failed_login_limit "
+                             "- 2", 3, lo=1),
+    "users_per_address": K(INT, "users the plan expects behind one client address (a practice "
+                           "behind one router), for the limit-fit check", 5, lo=1),
+}
+
 COMPONENTS: dict[str, Any] = {
     "version": {"source": STR, "path": STR, "field": STR},
     "accounts": MapOf({"email_env": K(STR, "variable holding the account's email", required=True),
@@ -203,7 +214,7 @@ ENVIRONMENT: dict[str, Any] = {
     "release": K(STR, "the release under test; the deployed version must equal it", nonempty=True),
     "ca_bundle": K(PATH, "PEM file of the CA certificates that sign the target's certificates"),
     "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
-    "signoffs": PATH, "notify": NOTIFY,
+    "signoffs": PATH, "notify": NOTIFY, "traffic": TRAFFIC,
     "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
     **COMPONENTS,
 }
@@ -241,6 +252,10 @@ ILS_PROFILE: dict[str, Any] = {
     "session_cookies": ["ils.sid", "connect.sid", "session"],
     "ready_wait_s": 20,  # a hanging target is NO-GO in well under 30 s with the defaults
     "ready_poll_s": 1,
+    # ILS's failed-login limiter (docs/ils-contract.md limit.failed-login): 5 failed sign-ins per
+    # 15 minutes per client address; the suite's deliberate failures stay below it (traffic.*)
+    "failed_login_limit": 5,
+    "failed_login_window_s": 900,
 }
 
 

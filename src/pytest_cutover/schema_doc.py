@@ -120,6 +120,9 @@ MEANINGS: dict[str, str] = {
     "profile.session_cookies": "session cookie names (flags checked)",
     "profile.ready_wait_s": "bounded wait for readiness before the smoke checks",
     "profile.ready_poll_s": "poll interval of that wait",
+    "profile.failed_login_limit": "failed logins the target allows per window and client address "
+                                  "(ILS: 5); the suite's deliberate ones stay below it",
+    "profile.failed_login_window_s": "that limiter's window in seconds (ILS: 900)",
 }
 
 _KIND_WORDS = {schema.STR: "string", schema.URL: "http(s) URL", schema.PATH: "path", schema.INT: "integer",

@@ -23,6 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+GENEROUS_LIMITS = ("--auth-rate-limit", "1000/60")
 SMOKE_RUN_TIMEOUT_S = 120  # far above any healthy or faulty run; a hang of the suite is a failure
 
 
@@ -123,7 +124,9 @@ def ilsref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     reference = Reference(tmp_path_factory.mktemp("ilsref-home"),
                           tmp_path_factory.mktemp("smoke-runs"))
     try:
-        reference.ilsref("up", "--test-mode")
+        # a generous failed-login limit: many runs share this deployment within minutes (the
+        # tests of ILS's own limit start their own: test_traffic_budget.py)
+        reference.ilsref("up", "--test-mode", *GENEROUS_LIMITS)
         yield reference
     finally:
         # a RuntimeError here means nothing was started: `up` already failed and said why

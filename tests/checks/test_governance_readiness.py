@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from conftest import GENEROUS_LIMITS
 from pytest_cutover import checklist
 from pytest_cutover.ledger import CheckOutcome, Ledger, Record
 
@@ -29,7 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 MODULES = [f"readiness/test_{name}.py" for name in (
     "access_control", "application_config", "application_release", "dependency_audit",
     "documentation", "go_no_go_gate", "https_enforced", "integration_tests", "load_results",
-    "rate_limit", "security_headers_grade", "security_secrets", "signoffs", "t24_final_verification")]
+    "rate_limit", "rate_limit_fit", "security_headers_grade", "security_secrets", "signoffs",
+    "t24_final_verification")]
 DEMO_SIGNOFFS = REPO / "examples" / "signoffs.local.toml"
 NOW = dt.datetime.now(dt.UTC)
 
@@ -203,7 +205,8 @@ def test_start_time_faults_fail_freeze_migration_and_final_backup(ilsref, tmp_pa
     (tmp_path / "home").mkdir()
     (tmp_path / "work").mkdir()
     other = type(ilsref)(tmp_path / "home", tmp_path / "work")
-    other.ilsref("up", "--test-mode", "--faults", "code_freeze_violated,migration_behind,backup_stale")
+    other.ilsref("up", "--test-mode", *GENEROUS_LIMITS, "--faults",
+                 "code_freeze_violated,migration_behind,backup_stale")
     try:
         run = readiness(other, "start-faults", "readiness/test_t24_final_verification.py",
                         "readiness/test_application_release.py", "-k", "freeze or migration or final_backup")

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from conftest import GENEROUS_LIMITS
 from ilsref.launcher import to_toml
 from ilsref.services import backups as backup_service
 
@@ -127,7 +128,7 @@ def _own_instance(tmp_path_factory: pytest.TempPathFactory, base_env: dict[str, 
     """A deployment of this module's own, started with `up_args` (e.g. --faults)."""
     home = tmp_path_factory.mktemp("ilsref-readiness")
     instance = Platform(home, home, {**base_env, "ILSREF_HOME": str(home)}, extra)
-    instance.ilsref("up", "--test-mode", *up_args)
+    instance.ilsref("up", "--test-mode", *GENEROUS_LIMITS, *up_args)
     return instance
 
 

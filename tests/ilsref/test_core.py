@@ -108,7 +108,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     env = {**os.environ, "ILSREF_HOME": str(home),
            "PYTHONPATH": os.pathsep.join(filter(None, (str(SRC), os.environ.get("PYTHONPATH"))))}
     services = os.environ.get("ILSREF_TEST_SERVICES", CORE_SERVICES)
-    argv = [sys.executable, "-m", "ilsref", "up", "--test-mode", "--auth-rate-limit", "100/10"]
+    argv = [sys.executable, "-m", "ilsref", "up", "--test-mode", "--auth-rate-limit", "1000/60"]
     if services != "all":
         argv += ["--only", services]
     up = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)

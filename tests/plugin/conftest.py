@@ -26,6 +26,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path == "/api/health":
             self._send(200, {"status": "ok", "version": "2.0.0"})
+        elif self.path == "/api/throttled":  # a limiter spent for 15 minutes (ILS's window)
+            self._send(429, {"error": "Too many requests"}, [
+                ("Retry-After", "900"), ("RateLimit-Policy", "100;w=900"), ("RateLimit-Limit", "100"),
+                ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "900")])
         elif self.path == "/login":
             self._send(200, {"ok": True}, [("Set-Cookie", "ils.sid=s%3ACOOKIE-SECRET-42.sig; HttpOnly")])
         else:
@@ -47,7 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def target_url() -> Iterator[str]:
-    """A tiny HTTP target on a free loopback port: /api/health, /login (sets a cookie)."""
+    """A tiny HTTP target on a free loopback port: /api/health, /login (sets a cookie),
+    /api/throttled (429 for 900 s)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -302,3 +302,17 @@ def test_usage_error_keeps_the_last_reports(project: Project) -> None:
     result = project.run()
     assert result.ret == 4
     assert project.report("verdict.json").read_text() == before
+
+
+def test_check_throttled_by_the_target_is_blocked_not_failed(project: Project) -> None:
+    project.tests("smoke", test_throttled="""
+        def test_patients_answer(http):
+            result = http.get("/api/throttled")
+            assert result.status == 200, result.describe()
+    """)
+    result = project.run()
+    assert result.ret == 1
+    check = project.verdict()["checks"][0]
+    assert check["outcome"] == "blocked", check
+    assert project.verdict()["decision"] == "NO-GO"
+    result.stdout.fnmatch_lines(["*the target's rate limit on the suite's own traffic*max_wait_s*"])

@@ -161,3 +161,30 @@ def test_limiter_and_lockout_rows_are_machine_readable():
     assert (lockout["limit"], lockout["window_s"], lockout["lockout_s"], lockout["key"]) == (
         "5", "900", "1800", "account")
     assert (found["api"]["limit"], found["api"]["window_s"]) == ("100", "900")
+
+
+def test_reference_deployment_defaults_are_ils_limiters():
+    """ilsref starts with ILS's failed-login limiter and lockout, and `--rate-limit ils` gives
+    ILS's API limit; the failed-login paths and the profile's defaults are the contract's."""
+    from ilsref import launcher
+    from ilsref.app import config, security
+
+    found = limits()
+    failed, lockout, api = found["failed-login"], found["lockout"], found["api"]
+    args = launcher._parser().parse_args(["up"])
+    assert args.auth_rate_limit == (int(failed["limit"]), int(failed["window_s"]))
+    assert args.window_scale == 1.0
+    assert config.Lockout(*launcher.ILS_LOCKOUT) == config.Lockout() == config.Lockout(
+        int(lockout["limit"]), int(lockout["window_s"]), int(lockout["lockout_s"]))
+    assert launcher._rate("ils") == (int(api["limit"]), int(api["window_s"]))
+    assert config.RateLimit(int(api["limit"]), int(api["window_s"])) == config.ILS_API_LIMIT
+    assert set(failed["paths"].split(",")) <= set(security.FAILED_LOGIN_PATHS)
+    assert (schema.ILS_PROFILE["failed_login_limit"], schema.ILS_PROFILE["failed_login_window_s"]) == (
+        int(failed["limit"]), int(failed["window_s"]))
+
+
+def test_window_scale_shrinks_the_failed_login_window_and_the_lockout():
+    from ilsref import launcher
+
+    args = launcher._parser().parse_args(["up", "--window-scale", "0.02"])
+    assert launcher._scaled(args.auth_rate_limit, args.window_scale) == (5, 18)

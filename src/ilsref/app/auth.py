@@ -27,7 +27,6 @@ ACCESS_TTL_S = 15 * 60
 REFRESH_TTL_S = 7 * 24 * 3600
 SESSION_TTL_S = 24 * 3600
 SESSION_COOKIE = "ils.sid"
-MAX_FAILURES, FAILURE_WINDOW_S, LOCKOUT_S = 5, 15 * 60, 30 * 60
 ADMIN_ROLES = frozenset({"admin", "platform_admin"})
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # what zod's email() accepts, near enough
 MIN_PASSWORD = 12  # ILS's loginSchema (server/routes/auth-jwt.ts)
@@ -174,12 +173,13 @@ async def login(request: Request) -> Response:
 
 
 async def _count_failure(state: AppState, email: str) -> None:
+    rule = state.config.lockout  # ILS's numbers unless `ilsref up --window-scale` shrank them
     key = f"ils:fail:{email}"
     failures = await state.redis.incr(key)
     if failures == 1:
-        await state.redis.expire(key, FAILURE_WINDOW_S)
-    if failures >= MAX_FAILURES:
-        await state.redis.set(f"ils:lock:{email}", "1", ex=LOCKOUT_S)
+        await state.redis.expire(key, rule.window_s)
+    if failures >= rule.limit:
+        await state.redis.set(f"ils:lock:{email}", "1", ex=rule.lock_s)
         await state.redis.delete(key)
 
 

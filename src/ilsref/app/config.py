@@ -13,6 +13,22 @@ class RateLimit:
     window_s: int
 
 
+# ILS 2.0's limiters (docs/ils-contract.md limit.*; server/middleware/security.ts,
+# server/routes/auth-jwt.ts): the reference deployment's defaults, except the general API limit,
+# which `ilsref up --rate-limit` sets (ILS's own is ILS_API_LIMIT, `--rate-limit ils`).
+ILS_API_LIMIT = RateLimit(100, 900)
+ILS_FAILED_LOGIN_LIMIT = RateLimit(5, 900)  # failed answers (status >= 400) only
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Per-account lockout: `limit` failed sign-ins within `window_s` lock the e-mail for `lock_s`."""
+
+    limit: int = 5
+    window_s: int = 900
+    lock_s: int = 1800
+
+
 @dataclass(frozen=True)
 class AppConfig:
     https_port: int
@@ -29,6 +45,7 @@ class AppConfig:
     allowed_origin: str
     rate_limit: RateLimit
     auth_rate_limit: RateLimit
+    lockout: Lockout = Lockout()
     test_mode: bool = False
     host: str = "127.0.0.1"
 
@@ -50,6 +67,7 @@ class AppConfig:
             allowed_origin=raw["allowed_origin"],
             rate_limit=RateLimit(*raw["rate_limit"]),
             auth_rate_limit=RateLimit(*raw["auth_rate_limit"]),
+            lockout=Lockout(*raw.get("lockout", (5, 900, 1800))),
             test_mode=bool(raw.get("test_mode", False)),
             host=raw.get("host", "127.0.0.1"),
         )

@@ -5,9 +5,10 @@ Each is plain ASGI (no response buffering) and reads the fault switches per requ
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -27,6 +28,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = ("/api/auth/login", "/api/auth/jwt/login", "/api/health", "/health")
 
 HSTS = "max-age=31536000; includeSubDomains; preload"
+# where ILS mounts its failed-login limiter (server/index.ts: authRateLimiter)
+FAILED_LOGIN_PATHS = ("/api/auth/jwt/login", "/api/auth/forgot-password", "/api/auth/reset-password",
+                      "/api/patient-portal/auth/forgot-password",
+                      "/api/patient-portal/auth/reset-password", "/api/onboarding")
 STUCK_S = 120  # `rate_limit_stuck`: how long a throttled client stays blocked
 
 
@@ -105,44 +110,63 @@ class CorsMiddleware(HttpMiddleware):
 
 
 class RateLimitMiddleware(HttpMiddleware):
-    """Fixed-window limits per client IP in Redis (express-rate-limit's draft-6 headers).
+    """ILS's two IP limiters, fixed windows in Redis, with express-rate-limit's draft-6 headers
+    (docs/ils-contract.md limit.api, limit.failed-login).
 
-    `/api/auth/*` has its own stricter window; health paths are exempt. If Redis fails the
-    request goes through: a limiter must not take the API down with it.
+    The API limiter counts every `/api` request but the health paths. The failed-login limiter
+    sits behind it on the sign-in and password-reset paths and counts only answers of status 400
+    or above (a success is taken back, as express-rate-limit's `skipSuccessfulRequests` does), so
+    validation 400s and lockout 429s count too. On those paths its headers are the ones sent.
+    If Redis fails the request goes through: a limiter must not take the API down with it.
     """
+
+    MESSAGES: ClassVar[dict[str, str]] = {"api": "Too many requests from this IP, please try again later.",
+                "auth": "Too many authentication attempts, please try again later."}
 
     def applies(self, scope: Scope) -> bool:
         path: str = scope["path"]
         return path.startswith("/api/") and not is_health(path)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
         state = _state(scope)
         if state.fault("rate_limit_off"):
             await self.app(scope, receive, send)
             return
-        auth = path.startswith("/api/auth/")
-        rule = state.config.auth_rate_limit if auth else state.config.rate_limit
-        client = scope.get("client") or ("unknown", 0)
-        counted = await self._count(state, "auth" if auth else "api", client[0], rule)
-        if counted is None:
-            await self.app(scope, receive, send)
-            return
-        used, reset_in = counted
-        headers = {"RateLimit-Limit": str(rule.limit),
-                   "RateLimit-Remaining": str(max(rule.limit - used, 0)),
-                   "RateLimit-Reset": str(reset_in)}
-        throttled = used > rule.limit
-        if state.fault("rate_limit_stuck"):
-            throttled = await self._stuck(state, "auth" if auth else "api", client[0], throttled)
-        if throttled:
-            body = {"error": "Too many requests, please try again later.", "retryAfter": reset_in}
-            response = ApiJSONResponse(body, status_code=429,
-                                       headers={**headers, "Retry-After": str(reset_in)})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive,
-                       on_response_start(send, lambda h, m: h.update(headers)))
+        ip = (scope.get("client") or ("unknown", 0))[0]
+        limiters = [("api", state.config.rate_limit)]
+        if scope["path"].startswith(FAILED_LOGIN_PATHS):
+            limiters.append(("auth", state.config.auth_rate_limit))
+        headers: dict[str, str] = {}
+        failed_key: str | None = None
+        for bucket, rule in limiters:
+            counted = await self._count(state, bucket, ip, rule)
+            if counted is None:
+                continue
+            used, reset_in, key = counted
+            failed_key = key if bucket == "auth" else None
+            headers = {"RateLimit-Policy": f"{rule.limit};w={rule.window_s}",
+                       "RateLimit-Limit": str(rule.limit),
+                       "RateLimit-Remaining": str(max(rule.limit - used, 0)),
+                       "RateLimit-Reset": str(reset_in)}
+            throttled = used > rule.limit
+            if state.fault("rate_limit_stuck"):
+                throttled = await self._stuck(state, bucket, ip, throttled)
+            if throttled:
+                body = {"error": self.MESSAGES[bucket], "retryAfter": _spoken(rule.window_s)}
+                response = ApiJSONResponse(body, status_code=429,
+                                           headers={**headers, "Retry-After": str(reset_in)})
+                await response(scope, receive, send)
+                return
+        status: list[int] = []
+
+        def edit(h: MutableHeaders, message: Message) -> None:
+            status.append(int(message["status"]))
+            h.update(headers)
+
+        await self.app(scope, receive, on_response_start(send, edit))
+        if failed_key is not None and status and status[0] < 400:
+            with contextlib.suppress(Exception):
+                await state.redis.decr(failed_key)
 
     @staticmethod
     async def _stuck(state: AppState, bucket: str, ip: str, throttled: bool) -> bool:
@@ -159,7 +183,7 @@ class RateLimitMiddleware(HttpMiddleware):
 
     @staticmethod
     async def _count(state: AppState, bucket: str, ip: str, rule: RateLimit
-                     ) -> tuple[int, int] | None:
+                     ) -> tuple[int, int, str] | None:
         now = time.time()
         window = int(now // rule.window_s)
         key = f"ils:rl:{bucket}:{ip}:{window}"
@@ -171,7 +195,12 @@ class RateLimitMiddleware(HttpMiddleware):
         except Exception:
             return None
         reset_in = max(1, int((window + 1) * rule.window_s - now + 0.999))
-        return int(used), reset_in
+        return int(used), reset_in, key
+
+
+def _spoken(seconds: int) -> str:
+    """ILS's `retryAfter` is words ("15 minutes")."""
+    return f"{seconds // 60} minutes" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} seconds"
 
 
 class CsrfMiddleware(HttpMiddleware):

@@ -82,8 +82,9 @@ def start(ctx: Context) -> None:
         "version_file": str(config_dir / "version.json"),
         "run_dir": str(ctx.run.path),
         "release": ctx.release,
-        "rate_limit": list(ctx.facts.get("rate_limit", (2000, 10))),
-        "auth_rate_limit": list(ctx.facts.get("auth_rate_limit", (100, 10))),
+        "rate_limit": list(ctx.facts.get("rate_limit", (300, 10))),
+        "auth_rate_limit": list(ctx.facts.get("auth_rate_limit", (5, 900))),
+        "lockout": list(ctx.facts.get("lockout", (5, 900, 1800))),
         "test_mode": bool(ctx.facts.get("test_mode", False)),
     }
     app_json = config_dir / "app.json"
@@ -134,6 +135,10 @@ def start(ctx: Context) -> None:
         "selectors": {"audit_row": "[data-testid^=row-audit-]"},
         "texts": {"failed_login_action": "login_failed"},
     }
+    # the failed-login limiter as started (ILS's unless `--auth-rate-limit`/`--window-scale`)
+    failed_limit, failed_window = ctx.facts.get("auth_rate_limit", (5, 900))
+    ctx.environment.setdefault("profile", {}).update(
+        failed_login_limit=failed_limit, failed_login_window_s=failed_window)
 
 
 def _wait_healthy(base_url: str, ca_pem: Path | None, exited, log: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,13 @@ waited a few seconds (a rate-limit window, a poll) would fail on the race, not o
 
 `timed` is for latency budgets: a reading that would fail is measured twice more and the median
 of the three is judged, so one stalled request is not a NO-GO and a slow endpoint still is.
+
+The client paces itself by the target's rate limits (pytest_cutover.traffic_budget): every answer
+updates the shared budget of the target's limiters; a request its limiter would refuse waits for
+the window (within `[traffic] max_wait_s`); a 429 to a read or a login is waited out and sent once
+more. When that is not possible the request raises `Throttled`, which ends the check as blocked by
+the suite's own throttling: a 429 the suite caused is never reported as the target's failure. A
+probe that wants the 429 (the rate-limit check) makes its client with `pace=False`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import requests.adapters
 import urllib3
+
+from pytest_cutover import traffic_budget
+from pytest_cutover.traffic_budget import Throttled, TrafficBudget
+
+__all__ = ["HttpClient", "HttpResult", "Throttled", "Timing"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 CLOSED_ON_REUSE = "connection closed by the server before it answered"
@@ -107,8 +119,11 @@ class Timing:
 class HttpClient:
     def __init__(self, base_url: str, *, ca_bundle: str | None = None, timeout_s: float = 10.0,
                  user_agent: str = "pytest-cutover",
-                 pool: requests.adapters.HTTPAdapter | None = None) -> None:
+                 pool: requests.adapters.HTTPAdapter | None = None, pace: bool = True,
+                 budget: TrafficBudget | None = None) -> None:
         self.base_url = base_url.rstrip("/") + "/"
+        # the run's shared view of the target's limiters, unless a probe wants the raw answers
+        self.budget = (budget or traffic_budget.shared(self.base_url)) if pace else None
         self.verify: str | bool = ca_bundle or True
         self.timeout_s = timeout_s
         self.session = requests.Session()  # its own cookies: checks never share a login by accident
@@ -126,11 +141,31 @@ class HttpClient:
                 json: Any = None, data: Any = None, follow: bool = False,
                 timeout_s: float | None = None, verify: str | bool | None = None) -> HttpResult:
         url = self.url(path)
-        result = self._send(method, url, headers, json, data, follow, timeout_s, verify)
-        if result.status is None and result.error == CLOSED_ON_REUSE and method in IDEMPOTENT:
-            first = result.error
-            result = self._send(method, url, headers, json, data, follow, timeout_s, verify)
+
+        def send() -> HttpResult:
+            if self.budget is not None:
+                self.budget.admit(method, url)  # may wait for the window, or raise Throttled
+            answer = self._send(method, url, headers, json, data, follow, timeout_s, verify)
+            if answer.status is None and answer.error == CLOSED_ON_REUSE and method in IDEMPOTENT:
+                first = answer.error
+                answer = self._send(method, url, headers, json, data, follow, timeout_s, verify)
+                answer.retried_after = first
+            if self.budget is not None:
+                self.budget.observe(url, answer.status, answer.headers)
+            return answer
+
+        result = send()
+        if result.status == 429 and self.budget is not None:
+            self.history.append(result)  # the refusal is evidence of why the check is blocked
+            if not (method in IDEMPOTENT or _is_login(json)):
+                raise Throttled(f"{result.describe()} (a write is not repeated)")
+            self.budget.wait_out(method, url, result.headers)
+            first = f"429 ({result.header('Retry-After') or '?'} s)"
+            result = send()
             result.retried_after = first
+            if result.status == 429:
+                self.history.append(result)
+                raise Throttled(f"{result.describe()} again after waiting out the first 429")
         self.history.append(result)
         return result
 
@@ -195,6 +230,11 @@ class _quiet_insecure:
                  tb: TracebackType | None) -> None:
         if self.active:
             self._ctx.__exit__(exc_type, exc, tb)
+
+
+def _is_login(body: Any) -> bool:
+    """A sign-in (a JSON body with a password): repeated after a 429, like a read."""
+    return isinstance(body, dict) and "password" in body
 
 
 def _short_error(exc: Exception) -> str:
