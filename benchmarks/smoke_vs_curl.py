@@ -5,6 +5,10 @@
 Without --start it uses the reference deployment already running in $ILSREF_HOME (default
 ./.ilsref); with --start it brings one up in a temporary directory and down again. Prints the
 median wall time of each over N runs, how many checks each made, and the ratio.
+
+In the same runs it measures the floor: pytest on a folder holding one empty test, bare (no
+plugin autoload), with every installed plugin, and with the suite's addopts (the light start),
+plus each installed plugin's share (the floor with every plugin minus the floor without it).
 """
 
 from __future__ import annotations
@@ -13,47 +17,101 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CURL_SCRIPT = REPO / "benchmarks" / "plan_smoke.sh"
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+WITHOUT = "floor without "
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+@dataclass
+class Figure:
+    """Medians of one command over the runs: wall time, and the CPU time of the process tree
+    (steadier than wall time while other jobs share the machine)."""
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    checks: int = 0
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def timed(command: list[str], env: dict[str, str], figure: Figure, cwd: Path = REPO
+          ) -> subprocess.CompletedProcess[str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True,
+    done = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
-    return time.perf_counter() - started, done
+    figure.walls.append(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figure.cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return done
 
 
-def curl_run(local: dict[str, object], env: dict[str, str]) -> tuple[float, int]:
-    seconds, done = timed(["bash", str(CURL_SCRIPT), str(local["base_url"]),
-                           str(local.get("ca_bundle", ""))], env)
+def curl_run(local: dict[str, object], env: dict[str, str], figure: Figure) -> None:
+    done = timed(["bash", str(CURL_SCRIPT), str(local["base_url"]), str(local.get("ca_bundle", ""))],
+                 env, figure)
     found = re.search(r"checks: (\d+) passed: (\d+)", done.stdout)
     if done.returncode != 0 or not found:
         raise SystemExit(f"the curl script failed (exit {done.returncode}):\n{done.stdout}")
-    return seconds, int(found.group(1))
+    figure.checks = int(found.group(1))
 
 
-def pytest_run(config: Path, reports: Path, env: dict[str, str], extra: list[str]) -> tuple[float, int]:
-    seconds, done = timed([sys.executable, "-m", "pytest", "-m", "smoke", "smoke", "-q",
-                           "-p", "no:cacheprovider", f"--cutover-config={config}",
-                           "--cutover-env=local", f"--cutover-reports={reports}",
-                           f"--html={reports / 'go-no-go.html'}",
-                           f"--junitxml={reports / 'junit.xml'}", *extra], env)
+def pytest_run(config: Path, reports: Path, env: dict[str, str], extra: list[str],
+               figure: Figure) -> None:
+    done = timed([*PYTEST, "-m", "smoke", "smoke", f"--cutover-config={config}",
+                  "--cutover-env=local", f"--cutover-reports={reports}",
+                  f"--html={reports / 'go-no-go.html'}", f"--junitxml={reports / 'junit.xml'}",
+                  *extra], env, figure)
     verdict = json.loads((reports / "verdict.json").read_text())
     if done.returncode != 0:
         raise SystemExit(f"pytest -m smoke was {verdict['decision']}: {verdict['reasons'][:5]}")
-    return seconds, len(verdict["checks"])
+    figure.checks = len(verdict["checks"])
 
 
-def measure(home: Path, runs: int, workdir: Path) -> dict[str, dict[str, float]]:
+def installed_plugins() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group="pytest11")})
+
+
+def suite_plugin_options() -> list[str]:
+    """The `-p` options of the suite's addopts (pyproject.toml): its light start."""
+    addopts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"][
+        "addopts"]
+    return [f"-p{addopts[i + 1]}" for i, a in enumerate(addopts) if a == "-p"]
+
+
+def floor_commands(empty: Path, plugins: list[str]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """pytest on one empty test: (command, extra environment) per variant."""
+    test = str(empty / "test_empty.py")
+    commands = {
+        "python -c 'import pytest'": ([sys.executable, "-c", "import pytest"], {}),
+        "floor, no plugin autoload": ([*PYTEST, test], {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+        "floor, every installed plugin": ([*PYTEST, test], {}),
+        "floor, suite addopts (light)": ([*PYTEST, *suite_plugin_options(), test], {}),
+    }
+    for name in plugins:
+        commands[f"{WITHOUT}{name}"] = ([*PYTEST, f"-pno:{name}", test], {})
+    return commands
+
+
+def measure(home: Path, runs: int, workdir: Path) -> dict[str, Figure]:
     env = {**os.environ, "ILSREF_HOME": str(home)}
     local_toml = home / "run" / "local.toml"
     if not local_toml.exists():
@@ -62,25 +120,43 @@ def measure(home: Path, runs: int, workdir: Path) -> dict[str, dict[str, float]]
     local = tomllib.loads(local_toml.read_text())
     config = workdir / "cutover.toml"
     config.write_text(f'[environments.local]\nkind = "other"\ninclude = "{local_toml}"\n')
-    results: dict[str, list[tuple[float, int]]] = {"curl script": [], "pytest -m smoke": [],
-                                                    "pytest -m smoke -n auto": []}
-    for i in range(runs):
-        results["curl script"].append(curl_run(local, env))
-        results["pytest -m smoke"].append(pytest_run(config, workdir / f"serial-{i}", env, []))
-        results["pytest -m smoke -n auto"].append(
-            pytest_run(config, workdir / f"parallel-{i}", env, ["-n", "auto"]))
-    return {name: {"median_s": statistics.median(s for s, _ in rows), "checks": rows[0][1]}
-            for name, rows in results.items()}
+    empty = workdir / "floor"
+    empty.mkdir()
+    (empty / "test_empty.py").write_text("def test_empty():\n    pass\n")
+    floors = floor_commands(empty, installed_plugins())
+    figures = {name: Figure() for name in ("curl script", "pytest -m smoke",
+                                           "pytest -m smoke -n auto", *floors)}
+    for i in range(runs):  # interleaved, so a change of load touches every figure alike
+        curl_run(local, env, figures["curl script"])
+        pytest_run(config, workdir / f"serial-{i}", env, [], figures["pytest -m smoke"])
+        pytest_run(config, workdir / f"parallel-{i}", env, ["-n", "auto"],
+                   figures["pytest -m smoke -n auto"])
+        for name, (command, extra) in floors.items():
+            done = timed(command, {**env, **extra}, figures[name], cwd=empty)
+            if done.returncode != 0:
+                raise SystemExit(f"{name} exited {done.returncode}: {done.stdout[-800:]}")
+    return figures
 
 
-def report(figures: dict[str, dict[str, float]], runs: int) -> str:
+def report(figures: dict[str, Figure], runs: int, load: tuple[float, ...]) -> str:
     base = figures["curl script"]
-    lines = [f"median of {runs} runs",
-             f"{'':24}{'wall s':>8}{'checks':>8}{'checks/s':>10}{'time vs curl':>14}"]
+    lines = [f"median of {runs} runs; load average before {load[0]:.1f}, after "
+             f"{os.getloadavg()[0]:.1f}; PYTHONDONTWRITEBYTECODE="
+             f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}",
+             f"{'':32}{'wall s':>8}{'CPU s':>8}{'checks':>8}{'checks/s':>10}{'wall vs curl':>14}"]
     for name, row in figures.items():
-        lines.append(f"{name:24}{row['median_s']:8.2f}{row['checks']:8.0f}"
-                     f"{row['checks'] / row['median_s']:10.1f}"
-                     f"{row['median_s'] / base['median_s']:13.1f}x")
+        if name.startswith(WITHOUT):
+            continue
+        rate = f"{row.checks / row.wall:10.1f}" if row.checks else f"{'':10}"
+        lines.append(f"{name:32}{row.wall:8.2f}{row.cpu:8.2f}{row.checks or '':>8}{rate}"
+                     f"{row.wall / base.wall:13.1f}x")
+    every = figures["floor, every installed plugin"]
+    lines += ["", "each installed plugin's share of the floor: floor with every plugin minus the "
+              "floor without it", f"{'plugin':32}{'wall s':>8}{'CPU s':>8}{'CPU share':>10}"]
+    shares = {name.removeprefix(WITHOUT): (every.wall - row.wall, every.cpu - row.cpu)
+              for name, row in figures.items() if name.startswith(WITHOUT)}
+    for name, (wall, cpu) in sorted(shares.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"{name:32}{wall:8.2f}{cpu:8.2f}{cpu / every.cpu:10.0%}")
     return "\n".join(lines)
 
 
@@ -90,18 +166,19 @@ def main() -> None:
     parser.add_argument("--start", action="store_true",
                         help="bring a reference deployment up in a temporary directory")
     args = parser.parse_args()
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="smoke-bench-") as tmp:
         workdir = Path(tmp)
         if not args.start:
             home = Path(os.environ.get("ILSREF_HOME", REPO / ".ilsref")).resolve()
-            print(report(measure(home, args.runs, workdir), args.runs))
+            print(report(measure(home, args.runs, workdir), args.runs, load))
             return
         home = workdir / "ilsref"
         env = {**os.environ, "ILSREF_HOME": str(home)}
         subprocess.run([sys.executable, "-m", "ilsref", "up", "--test-mode"], cwd=REPO, env=env,
                        check=True, capture_output=True)
         try:
-            print(report(measure(home, args.runs, workdir), args.runs))
+            print(report(measure(home, args.runs, workdir), args.runs, load))
         finally:
             subprocess.run([sys.executable, "-m", "ilsref", "down"], check=False, cwd=REPO,
                            env=env, capture_output=True)
