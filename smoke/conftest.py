@@ -17,6 +17,7 @@ import pytest
 
 from pytest_cutover import unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
+from pytest_cutover.clients.prefetch import DEFAULT_MAX_IN_FLIGHT, Planned, Prefetch
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.settings import Environment
 from pytest_cutover.stash import settings_key
@@ -104,10 +105,70 @@ def smoke_timeout_s(target: Environment) -> float:
 
 
 @pytest.fixture
-def http(http: HttpClient, smoke_timeout_s: float) -> HttpClient:
-    """The plugin's client (transcripts become evidence) with the smoke timeout."""
+def http(http: HttpClient, smoke_timeout_s: float, prefetch: Prefetch | None) -> HttpClient:
+    """The plugin's client (transcripts become evidence) with the smoke timeout; a plain GET
+    the prefetch sent ahead for this check is answered from there."""
     http.timeout_s = smoke_timeout_s
+    http.sent_ahead = prefetch.take if prefetch is not None else None
     return http
+
+
+# --- prefetch: the independent anonymous GETs of the selected checks, sent ahead, bounded ------
+
+def _api_health_path(target: Environment) -> str:
+    paths = target.profile.get("health_paths") or ["/api/health"]
+    return str(next((p for p in paths if p.startswith("/api/")), paths[0]))
+
+
+def planned_gets(item: pytest.Item, target: Environment) -> list[Planned]:
+    """The anonymous GETs `item` will send whose answers depend on no other check. A plan that
+    does not match what the check asks only costs a request: the check then sends its own."""
+    name = getattr(item, "originalname", item.name)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    profile = target.profile
+    paths: list[str] = []
+    if name in ("test_health_path_reports_status_ok", "test_health_path_reports_database_connected"):
+        paths = [params["health_path"]]
+    elif name == "test_readiness_path_reports_ready":
+        paths = [profile["ready_path"]]
+    elif name == "test_protected_path_rejects_anonymous_call":
+        paths = [params["protected_path"]]
+    elif name == "test_unknown_api_path_answers_json_404":
+        paths = [profile["unknown_api_path"]]
+    elif name == "test_homepage_serves_html":
+        paths = ["/"]
+    elif name == "test_static_asset_is_served":
+        paths = [profile["static_asset"]]
+    elif name == "test_endpoint_answers_expected_status_and_body":
+        endpoint = params["endpoint"]
+        paths = [endpoint.path] if endpoint.method == "GET" and not endpoint.auth else []
+    elif "answer" in params and Path(item.path).name == "test_security_headers.py":
+        paths = ["/" if params["answer"] == "homepage" else _api_health_path(target)]
+    return [Planned.get(str(path)) for path in paths]
+
+
+def prefetch_bound(target: Environment) -> int:
+    """Profile `smoke_prefetch_max_in_flight`: requests in flight at once (0: no prefetch)."""
+    value = target.profile.get("smoke_prefetch_max_in_flight", DEFAULT_MAX_IN_FLIGHT)
+    return max(0, int(value))
+
+
+@pytest.fixture(scope="session")
+def prefetch(request: pytest.FixtureRequest, target: Environment, smoke_timeout_s: float,
+             readiness: Readiness, http_pool: Any) -> Iterator[Prefetch | None]:
+    """Started once the target answers; off under xdist (each worker collects every check, so
+    it would ask for answers other workers' checks use) and with a bound of 0."""
+    bound = prefetch_bound(target)
+    if not readiness.ready or bound == 0 or hasattr(request.config, "workerinput"):
+        yield None
+        return
+    planned = [p for item in request.session.items if SMOKE_DIR in Path(item.path).parents
+               for p in planned_gets(item, target)]
+    batch = Prefetch(lambda: HttpClient(target.base_url, ca_bundle=target.ca_bundle,
+                                        timeout_s=smoke_timeout_s, pool=http_pool),
+                     planned, max_in_flight=bound)
+    yield batch
+    batch.close()
 
 
 def _new_client(target: Environment, timeout_s: float) -> HttpClient:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from pytest_cutover.clients.http import HttpClient
+
 pytestmark = pytest.mark.checklist("sec.security-headers")
 
 
@@ -34,13 +36,29 @@ class IssuedCookie:
         return flag not in self.attributes
 
 
+@pytest.fixture(scope="module")
+def cookie_exchanges(target, smoke_account, smoke_timeout_s, readiness):
+    """One GET / and one real login by a fresh client: every check below asks the same question
+    of them (which cookies are set, with which flags), so they share the two answers."""
+    if not readiness.ready:
+        return []  # the readiness guard fails each check
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=smoke_timeout_s)
+    try:
+        client.get("/")
+        client.post(target.profile["login_path"],  # the login fixture's request, once
+                    json={"email": smoke_account.email, "password": smoke_account.password})
+        return list(client.history)
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def issued_cookies(http, login, smoke_account, evidence):
+def issued_cookies(cookie_exchanges, http, evidence):
     """Every Set-Cookie the app sends a fresh client on GET / and on a real login."""
-    found = [IssuedCookie.parse(h, "GET /") for h in http.get("/").set_cookies]
-    found += [IssuedCookie.parse(h, "login")
-              for h in login(smoke_account.email, smoke_account.password).set_cookies]
-    evidence("cookies set (values omitted)", [
+    http.history.extend(cookie_exchanges)  # the check's transcripts show the shared exchanges
+    found = [IssuedCookie.parse(h, "GET /" if r.method == "GET" else "login")
+             for r in cookie_exchanges for h in r.set_cookies]
+    evidence("cookies set (values omitted; one GET / and one login shared by this module's checks)", [
         {"name": c.name, "by": c.issued_by, "attributes": sorted(c.attributes),
          "samesite": c.samesite} for c in found], "json")
     return found

@@ -54,6 +54,7 @@ class HttpResult:
     set_cookies: list[str] = field(default_factory=list)
     request_headers: Mapping[str, str] = field(default_factory=dict)
     retried_after: str | None = None  # the first attempt's error, when it was sent a second time
+    sent_ahead: bool = False  # sent before the check ran, by a bounded prefetch (clients/prefetch.py)
 
     @property
     def path(self) -> str:
@@ -83,6 +84,9 @@ class HttpResult:
         lines = [f"> {self.method} {self.url}"]
         if self.retried_after:
             lines.append(f"(sent again on a new connection after: {self.retried_after})")
+        if self.sent_ahead:
+            lines.append("(sent ahead of this check by the bounded prefetch; this answer served "
+                         "this check only)")
         lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
         if self.status is None:
             lines.append(f"< (no response: {self.error})")
@@ -133,14 +137,23 @@ class HttpClient:
             self.session.mount("https://", pool)
             self.session.mount("http://", pool)
         self.history: list[HttpResult] = []
+        # answers sent ahead (clients/prefetch.py `Prefetch.take`): consulted for plain GETs only
+        self.sent_ahead: Callable[[str, str, Mapping[str, str] | None], HttpResult | None] | None = None
 
     def url(self, path: str) -> str:
         return path if "://" in path else urljoin(self.base_url, path.lstrip("/"))
 
     def request(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
                 json: Any = None, data: Any = None, follow: bool = False,
-                timeout_s: float | None = None, verify: str | bool | None = None) -> HttpResult:
+                timeout_s: float | None = None, verify: str | bool | None = None,
+                fresh: bool = False) -> HttpResult:
+        """One exchange; `fresh` never takes an answer sent ahead (a latency reading)."""
         url = self.url(path)
+        plain = json is None and data is None and not follow and timeout_s is None and verify is None
+        ahead = self.sent_ahead(method, url, headers) if self.sent_ahead and plain and not fresh else None
+        if ahead is not None:
+            self.history.append(ahead)
+            return ahead
 
         def send() -> HttpResult:
             if self.budget is not None:
@@ -192,11 +205,11 @@ class HttpClient:
               headers: Mapping[str, str] | None = None, confirmations: int = 2) -> Timing:
         """A latency reading; one that `fails` its budget is confirmed by `confirmations` more
         requests (idempotent methods only, and only while the target answers)."""
-        results = [self.request(method, path, headers=headers)]
+        results = [self.request(method, path, headers=headers, fresh=True)]
         first = results[0]
         if first.status is not None and fails(first.elapsed_ms) and method in IDEMPOTENT:
             for _ in range(confirmations):
-                results.append(self.request(method, path, headers=headers))
+                results.append(self.request(method, path, headers=headers, fresh=True))
                 if results[-1].status is None:
                     break
         return Timing(results)
