@@ -6,10 +6,12 @@ Every archive of the newest backup is restored (a custom-format `.dump` with
 each into a fresh scratch database on the source's server, never over the source. With
 `rollback.restore_from = "pg_dump"` the drill makes a fresh `pg_dump -Fc` instead, at a snapshot
 exported from the transaction that reads the source, so both describe the same instant.
-Otherwise the source is read when the drill runs, bounded to the backup's moment where it can be:
-only the rows up to the restored copy's largest integer key, else its latest `created_at`, are
-compared, so rows written since the backup are not differences (rows deleted or changed since
-still are; tables with neither are compared whole — name the stable ones in `database.tables`).
+Otherwise the source is read right after the restore, in one snapshot, bounded to the backup's
+moment where it can be: only the rows up to the restored copy's largest integer key, else its
+latest `created_at`, are compared, so rows written since the backup are not differences (rows
+deleted or changed since still are; tables with neither are compared whole — name the stable ones
+in `database.tables`). Counts and checksums are computed inside PostgreSQL (one hash aggregate
+per table and side), the source's and the copy's at the same time on two connections.
 Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ class RestoreOutcome:
     restored: pgrestore.Restored
     findings_counts: list[str] = field(default_factory=list)
     findings_contents: list[str] = field(default_factory=list)
+    read_at: str = ""  # when the source was read for this comparison (bounded drills)
 
 
 @dataclass
@@ -116,7 +120,12 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
         archives = _archives(target, rollback_config, Path(tmp))
         fresh = archives[0] if rollback_config["restore_from"] == "pg_dump" else None
         try:
-            facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
+            if fresh is not None:
+                facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
+            else:  # read after each restore, bounded to what the copy holds
+                facts, chosen = {}, _source_tables(admin_dsn, source, rollback_config, tables)
+                how = ("read right after the restore, bounded to the rows up to the restored "
+                       "copy's largest key or creation time")
         except (DbUnavailable, pgrestore.RestoreRefused) as exc:
             pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
         drill = RestoreDrill(scratch, source, how, chosen, [])
@@ -125,6 +134,8 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                 bounded_by = None if fresh is not None else source
                 drill.outcomes.append(_restore_one(archive, admin_dsn, scratch, facts, chosen,
                                                    rollback_config, bounded_by))
+                if bounded_by is not None and drill.outcomes[-1].read_at:
+                    drill.baseline = f"{how} (read at {drill.outcomes[-1].read_at})"
         finally:
             pgrestore.drop_database(admin_dsn, scratch)
             drill.scratch_left = pgrestore.database_exists(admin_dsn, scratch)
@@ -146,11 +157,13 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
     if not restored.ok:
         return outcome
     mutable = set(config["mutable_columns"])
-    with Database(pgrestore.with_database(admin_dsn, scratch), float(config["restore_timeout_s"])) as db:
-        present = set(pgfacts.user_tables(db))
-        copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
-    if bounded_by is not None:
-        source, copy = _bounded_to_the_dump(admin_dsn, scratch, bounded_by, source, copy, config)
+    if bounded_by is None:
+        with Database(pgrestore.with_database(admin_dsn, scratch), float(config["restore_timeout_s"])) as db:
+            present = set(pgfacts.user_tables(db))
+            copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
+    else:
+        source, copy, outcome.read_at = _both_sides_bounded(admin_dsn, scratch, bounded_by, tables,
+                                                            config)
     findings = restore_findings(source, copy, tables)
     outcome.findings_counts = [f for f in findings if "rows restored" in f or "missing" in f
                                or "not in the source" in f]
@@ -158,28 +171,55 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
     return outcome
 
 
-def _bounded_to_the_dump(admin_dsn: str, scratch: str, source_db: str, live: dict[str, TableFacts],
-                         copy: dict[str, TableFacts], config: dict[str, Any]
-                         ) -> tuple[dict[str, TableFacts], dict[str, TableFacts]]:
+def _source_tables(admin_dsn: str, source: str, config: dict[str, Any], tables: list[str] | None
+                   ) -> list[str]:
+    """The tables to compare (`database.tables`, else every user table of the source); reading
+    them also proves the source answers before anything is restored."""
+    with Database(pgrestore.with_database(admin_dsn, source), float(config["restore_timeout_s"])) as db:
+        return tables or pgfacts.user_tables(db)
+
+
+def _both_sides_bounded(admin_dsn: str, scratch: str, source_db: str, tables: list[str],
+                        config: dict[str, Any]
+                        ) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
     """Source and copy as of the backup's moment, as far as the live database can tell: for each
     table, only the rows up to the copy's largest integer key, else up to its latest creation
     time. Rows written since the backup are left out; rows deleted or changed since still show
-    up. Tables with neither are compared whole, as they are now."""
-    source, restored = dict(live), dict(copy)
+    up. Tables with neither are compared whole, as they are now.
+
+    The bounds come from the copy first (an index lookup or a scan without hashing); then each
+    side's counts and checksums run on its own connection at the same time, the source's in one
+    REPEATABLE READ snapshot."""
+    mutable = set(config["mutable_columns"])
     timeout = float(config["restore_timeout_s"])
     with (Database(pgrestore.with_database(admin_dsn, scratch), timeout) as copy_db,
-          Database(pgrestore.with_database(admin_dsn, source_db), timeout) as source_db_conn):
-        for name, facts in copy.items():
-            bound = pgfacts.dump_time_bound(copy_db, name)
-            if name not in live or bound is None:
-                continue
-            kind, column, value = bound
-            cols = list(facts.columns)
-            mine = pgfacts.rows_up_to(copy_db, name, cols, kind, column, value)
-            theirs = pgfacts.rows_up_to(source_db_conn, name, cols, kind, column, value)
-            restored[name] = TableFacts(mine.rows, mine.checksum, facts.columns, facts.max_id, mine)
-            source[name] = TableFacts(theirs.rows, theirs.checksum, facts.columns, facts.max_id, theirs)
-    return source, restored
+          Database(pgrestore.with_database(admin_dsn, source_db), timeout) as source_conn,
+          pgfacts.consistent(source_conn) as (now, _)):
+        in_copy = set(pgfacts.user_tables(copy_db))
+        in_source = set(pgfacts.user_tables(source_conn))
+        plans: dict[str, tuple[list[str], tuple[str, str, str] | None]] = {}
+        for name in tables:
+            if name in in_copy:
+                cols = [c for c, _ in pgfacts.columns(copy_db, name) if c not in mutable]
+                plans[name] = (cols, pgfacts.dump_time_bound(copy_db, name))
+
+        def side(db: Database, names: list[str]) -> dict[str, TableFacts]:
+            facts = {}
+            for name in names:
+                cols, bound = plans.get(name, ([], None))
+                if bound is None:
+                    facts[name] = pgfacts.table_facts(db, name, mutable)
+                    continue
+                kind, column, value = bound
+                found = pgfacts.rows_up_to(db, name, cols, kind, column, value)
+                facts[name] = TableFacts(found.rows, found.checksum, tuple(cols),
+                                         value if kind == "id" else None, found)
+            return facts
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="restore-verify") as pool:
+            copy = pool.submit(side, copy_db, [t for t in tables if t in in_copy])
+            source = pool.submit(side, source_conn, [t for t in tables if t in in_source])
+            return source.result(), copy.result(), now
 
 
 @pytest.fixture

@@ -66,9 +66,11 @@ def foreign_keys(db: Database) -> list[Relation]:
 def _checksum(db: Database, table: str, cols: list[str], where: str = "",
               params: tuple[Any, ...] = ()) -> tuple[int, str]:
     row = ", ".join(quote(c) for c in cols) or "1"
+    # sum() of bigint is exact (numeric result) and adds in 128-bit integers: the same figure as
+    # summing each value cast to numeric, at a fraction of the cost on a million rows
     count, total = db.rows(
         f"SELECT count(*), coalesce(sum(('x' || left(md5(ROW({row})::text), 16))::bit(64)"  # noqa: S608 - identifiers via quote(), values as params
-        f"::bigint::numeric), 0)::text FROM {quote(table)} {where}", params)[0]
+        f"::bigint), 0)::text FROM {quote(table)} {where}", params)[0]
     return int(count), str(total)
 
 
