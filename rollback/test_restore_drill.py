@@ -189,7 +189,8 @@ def _both_sides_bounded(admin_dsn: str, scratch: str, source_db: str, tables: li
 
     The bounds come from the copy first (an index lookup or a scan without hashing); then each
     side's counts and checksums run on its own connection at the same time, the source's in one
-    REPEATABLE READ snapshot."""
+    REPEATABLE READ snapshot; both sides hash the same columns the same way (PostgreSQL's row
+    hash where every column type has one, else md5 of the row's text)."""
     mutable = set(config["mutable_columns"])
     timeout = float(config["restore_timeout_s"])
     with (Database(pgrestore.with_database(admin_dsn, scratch), timeout) as copy_db,
@@ -197,21 +198,22 @@ def _both_sides_bounded(admin_dsn: str, scratch: str, source_db: str, tables: li
           pgfacts.consistent(source_conn) as (now, _)):
         in_copy = set(pgfacts.user_tables(copy_db))
         in_source = set(pgfacts.user_tables(source_conn))
-        plans: dict[str, tuple[list[str], tuple[str, str, str] | None]] = {}
+        plans: dict[str, tuple[list[str], tuple[str, str, str] | None, bool]] = {}
         for name in tables:
             if name in in_copy:
                 cols = [c for c, _ in pgfacts.columns(copy_db, name) if c not in mutable]
-                plans[name] = (cols, pgfacts.dump_time_bound(copy_db, name))
+                plans[name] = (cols, pgfacts.dump_time_bound(copy_db, name),
+                               pgfacts.record_hash_usable(copy_db, name, cols))
 
         def side(db: Database, names: list[str]) -> dict[str, TableFacts]:
             facts = {}
             for name in names:
-                cols, bound = plans.get(name, ([], None))
+                cols, bound, record_hash = plans.get(name, ([], None, False))
                 if bound is None:
                     facts[name] = pgfacts.table_facts(db, name, mutable)
                     continue
                 kind, column, value = bound
-                found = pgfacts.rows_up_to(db, name, cols, kind, column, value)
+                found = pgfacts.rows_up_to(db, name, cols, kind, column, value, record_hash)
                 facts[name] = TableFacts(found.rows, found.checksum, tuple(cols),
                                          value if kind == "id" else None, found)
             return facts

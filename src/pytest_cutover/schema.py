@@ -256,6 +256,7 @@ ILS_PROFILE: dict[str, Any] = {
     # 15 minutes per client address; the suite's deliberate failures stay below it (traffic.*)
     "failed_login_limit": 5,
     "failed_login_window_s": 900,
+    "smoke_prefetch_max_in_flight": 6,  # smoke GETs sent ahead at once (0: none); clients/prefetch.py
 }
 
 

@@ -123,6 +123,8 @@ MEANINGS: dict[str, str] = {
     "profile.failed_login_limit": "failed logins the target allows per window and client address "
                                   "(ILS: 5); the suite's deliberate ones stay below it",
     "profile.failed_login_window_s": "that limiter's window in seconds (ILS: 900)",
+    "profile.smoke_prefetch_max_in_flight": "independent smoke GETs sent ahead at once, each answer "
+                                            "serving one check (0: every check sends its own)",
 }
 
 _KIND_WORDS = {schema.STR: "string", schema.URL: "http(s) URL", schema.PATH: "path", schema.INT: "integer",

@@ -7,6 +7,12 @@ orphan counts describe one instant; `export_snapshot=True` also exports that ins
 Checksum of a table: the sum (as numeric, order-independent) of the first 64 bits of
 md5(ROW(columns)::text) over its rows, for the listed columns in table order. Same rows and
 same values give the same checksum in any database restored from the same data.
+
+The restore drill, which reads both of its sides in one run on one server, may use the faster
+`record_hash=True`: the sum of PostgreSQL's own 64-bit hash of each row (`hash_record_extended`,
+per-type hashing of the values, no text conversion; about 4x faster on a million rows). It is
+used only where every column's type has such a hash (`record_hash_usable`); its checksums are
+marked `rec:` and are never compared with md5 ones (saved snapshots stay md5).
 """
 
 from __future__ import annotations
@@ -20,6 +26,14 @@ from pytest_cutover.clients.db import Database
 from pytest_cutover.integrity import Historical, Relation, Snapshot, TableFacts
 
 INTEGER_TYPES = {"smallint", "integer", "bigint"}
+# column types (format_type names, modifiers stripped) whose values PostgreSQL hashes with an
+# extended (64-bit, seeded) hash function: hash_record_extended can combine them
+RECORD_HASH_TYPES = frozenset({
+    "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "text",
+    "character varying", "character", "name", "uuid", "bytea", "jsonb", "date", "time without time zone",
+    "time with time zone", "timestamp without time zone", "timestamp with time zone", "interval",
+    "inet", "oid"})
+RECORD_HASH_MIN_SERVER = 140000  # hash_record_extended arrived in PostgreSQL 14
 
 
 def quote(name: str) -> str:
@@ -63,15 +77,26 @@ def foreign_keys(db: Database) -> list[Relation]:
             for child, col, parent, key in rows]
 
 
+def record_hash_usable(db: Database, table: str, cols: list[str]) -> bool:
+    """Whether `record_hash=True` can checksum these columns of the table on this server."""
+    if db.server_version_num() < RECORD_HASH_MIN_SERVER:
+        return False
+    types = dict(columns(db, table))
+    return bool(cols) and all(c in types and types[c].split("(")[0] in RECORD_HASH_TYPES
+                              for c in cols)
+
+
 def _checksum(db: Database, table: str, cols: list[str], where: str = "",
-              params: tuple[Any, ...] = ()) -> tuple[int, str]:
+              params: tuple[Any, ...] = (), record_hash: bool = False) -> tuple[int, str]:
     row = ", ".join(quote(c) for c in cols) or "1"
     # sum() of bigint is exact (numeric result) and adds in 128-bit integers: the same figure as
     # summing each value cast to numeric, at a fraction of the cost on a million rows
+    each = (f"hash_record_extended(ROW({row}), 0)" if record_hash
+            else f"('x' || left(md5(ROW({row})::text), 16))::bit(64)::bigint")
     count, total = db.rows(
-        f"SELECT count(*), coalesce(sum(('x' || left(md5(ROW({row})::text), 16))::bit(64)"  # noqa: S608 - identifiers via quote(), values as params
-        f"::bigint), 0)::text FROM {quote(table)} {where}", params)[0]
-    return int(count), str(total)
+        f"SELECT count(*), coalesce(sum({each}), 0)::text FROM {quote(table)} {where}",  # noqa: S608 - identifiers via quote(), values as params
+        params)[0]
+    return int(count), ("rec:" if record_hash else "") + str(total)
 
 
 def table_facts(db: Database, table: str, mutable: set[str] = frozenset(),  # type: ignore[assignment]
@@ -102,11 +127,12 @@ def table_facts(db: Database, table: str, mutable: set[str] = frozenset(),  # ty
 
 
 def _historical(db: Database, table: str, cols: list[str], kind: str, bound: str | None,
-                column: str) -> Historical:
+                column: str, record_hash: bool = False) -> Historical:
     if bound is None:
         return Historical(kind, None, 0, "0")
     cast = "bigint" if kind == "id" else "timestamptz"
-    rows, checksum = _checksum(db, table, cols, f"WHERE {quote(column)} <= %s::{cast}", (bound,))
+    rows, checksum = _checksum(db, table, cols, f"WHERE {quote(column)} <= %s::{cast}", (bound,),
+                               record_hash)
     return Historical(kind, f"{column} <= {bound}" if kind == "created" else bound, rows, checksum)
 
 
@@ -126,9 +152,10 @@ def dump_time_bound(db: Database, table: str, created: tuple[str, ...] = ("creat
     return None if value is None else ("created", column, str(value))
 
 
-def rows_up_to(db: Database, table: str, cols: list[str], kind: str, column: str, bound: str) -> Historical:
+def rows_up_to(db: Database, table: str, cols: list[str], kind: str, column: str, bound: str,
+               record_hash: bool = False) -> Historical:
     """Count and checksum of the rows up to `bound` (an id, or a creation time)."""
-    return _historical(db, table, cols, kind, bound, column)
+    return _historical(db, table, cols, kind, bound, column, record_hash)
 
 
 def historical_again(db: Database, table: str, before: TableFacts) -> Historical:
