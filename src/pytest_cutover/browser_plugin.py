@@ -94,16 +94,22 @@ def marker_expression_may_select_e2e(expression: str) -> bool:
     if len(free) > MAX_FREE_NAMES:
         return True
     for values in itertools.product((False, True), repeat=len(free)):
-        chosen = dict(zip(free, values, strict=True))
-
-        def matcher(name: str, _chosen: dict[str, bool] = chosen, **_: object) -> bool:
-            if name == E2E_MARKER:
-                return True
-            return False if name in OTHER_FOLDER_MARKERS else _chosen.get(name, False)
-
-        if compiled.evaluate(matcher):
+        if compiled.evaluate(_Assignment(dict(zip(free, values, strict=True)))):
             return True
     return False
+
+
+class _Assignment:
+    """A marker matcher for one e2e check: `e2e` set, the other folder markers not, the rest as
+    chosen (a name with arguments, `name(key=value)`, is judged by its name)."""
+
+    def __init__(self, chosen: dict[str, bool]) -> None:
+        self.chosen = chosen
+
+    def __call__(self, name: str, /, **kwargs: str | int | bool | None) -> bool:
+        if name == E2E_MARKER:
+            return True
+        return False if name in OTHER_FOLDER_MARKERS else self.chosen.get(name, False)
 
 
 def _all_names(expression: str) -> set[str]:
