@@ -148,6 +148,8 @@ def test_a_rollback_that_never_becomes_available_fails_within_the_deadline(ilsre
 @pytest.mark.parametrize(("module", "fault", "check", "names"), [
     (backups, "backup_corrupt", "test_newest_backup_restores_without_error", "error"),
     (rollbackfaults, "backup_missing_orders", "test_restored_row_counts_match_the_source", "table orders"),
+    (rollbackfaults, "backup_altered_order", "test_restored_contents_match_the_source",
+     "table orders: same"),
 ])
 def test_a_broken_backup_fails_the_restore_drill(ilsref, tmp_path, module, fault, check, names):
     with backups_restored(ilsref) as home:

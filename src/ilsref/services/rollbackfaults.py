@@ -6,6 +6,8 @@ The faults change data, so they apply at `up` (restart=True) or on demand, after
 `python -m ilsref.services.rollbackfaults data_deleted_after_snapshot` (or `apply_fault`).
 
 - backup_missing_orders: the newest backup (.dump and .sql.gz) lost the 5 newest orders;
+- backup_altered_order: in the newest backup one order's lens material differs from the
+  database (same row counts: only the contents comparison can see it);
 - data_deleted_after_snapshot: 5 patients are deleted, bypassing foreign keys, so their
   orders become orphans (what a botched migration does).
 """
@@ -25,6 +27,9 @@ from ilsref.services.base import Context
 FAULTS = (
     Fault("backup_missing_orders", "rollback/restore",
           "the newest backup lost the 5 newest rows of table orders", restart=True),
+    Fault("backup_altered_order", "rollback/restore",
+          "in the newest backup one order's lens_material differs from the database (counts equal)",
+          restart=True),
     Fault("data_deleted_after_snapshot", "rollback/integrity",
           "5 patients are deleted behind the foreign keys (orphaning their orders); apply after "
           "a snapshot with `python -m ilsref.services.rollbackfaults data_deleted_after_snapshot`",
@@ -94,8 +99,28 @@ def _drop_orders_from_plain(path: Path) -> None:
     path.write_bytes(gzip.compress("\n".join(lines).encode()))
 
 
-def _drop_orders_from_custom(path: Path, admin_dsn: str, pg_bin: Path) -> None:
-    """Round-trip the archive through a temporary database without the newest orders."""
+ALTERED = " (altered in the backup)"
+DROP_NEWEST_ORDERS = ("SET session_replication_role = replica; DELETE FROM orders WHERE id IN "
+                      f"(SELECT id FROM orders ORDER BY order_number DESC LIMIT {LOST_ORDERS})")
+ALTER_FIRST_ORDER = (f"UPDATE orders SET lens_material = lens_material || '{ALTERED}' WHERE id = "
+                     "(SELECT id FROM orders ORDER BY order_number LIMIT 1)")
+
+
+def _alter_order_in_plain(path: Path) -> None:
+    """Change the lens_material of the first row of the `orders` COPY block of a gzipped dump."""
+    lines = gzip.decompress(path.read_bytes()).decode().split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("COPY public.orders "))
+    names = [n.strip().strip('"') for n in lines[start].split("(", 1)[1].split(")", 1)[0].split(",")]
+    fields = lines[start + 1].split("\t")
+    fields[names.index("lens_material")] += ALTERED
+    lines[start + 1] = "\t".join(fields)
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+
+
+def _drop_orders_from_custom(path: Path, admin_dsn: str, pg_bin: Path,
+                             sql: str = DROP_NEWEST_ORDERS) -> None:
+    """Round-trip the archive through a temporary database changed by `sql` (by default: without
+    the newest orders)."""
     temp = "ilsref_fault_orders"
     _psql(admin_dsn, pg_bin, f"DROP DATABASE IF EXISTS {temp}")
     _psql(admin_dsn, pg_bin, f"CREATE DATABASE {temp}")
@@ -103,8 +128,7 @@ def _drop_orders_from_custom(path: Path, admin_dsn: str, pg_bin: Path) -> None:
         dsn = _on(admin_dsn, temp)
         subprocess.run([str(pg_bin / "pg_restore"), "--no-owner", f"--dbname={dsn}", str(path)],
                        check=True, capture_output=True, timeout=TIMEOUT)
-        _psql(admin_dsn, pg_bin, "SET session_replication_role = replica; DELETE FROM orders WHERE id "
-              f"IN (SELECT id FROM orders ORDER BY order_number DESC LIMIT {LOST_ORDERS})", temp)
+        _psql(admin_dsn, pg_bin, sql, temp)
         subprocess.run([str(pg_bin / "pg_dump"), "-Fc", f"--dbname={dsn}", f"--file={path}"],
                        check=True, capture_output=True, timeout=TIMEOUT)
     finally:
@@ -125,6 +149,14 @@ def apply_fault(run_dir: Path, name: str, pg_bin: Path | None = None,
                 _drop_orders_from_plain(path)
             else:
                 _drop_orders_from_custom(path, admin_dsn, pg_bin)
+            backups._place(path, stamp)
+    elif name == "backup_altered_order":
+        for path in backups.newest(backups.backup_dir(run_dir)):
+            stamp = backups._stamp_of(path)
+            if path.name.endswith(".sql.gz"):
+                _alter_order_in_plain(path)
+            else:
+                _drop_orders_from_custom(path, admin_dsn, pg_bin, ALTER_FIRST_ORDER)
             backups._place(path, stamp)
     else:
         raise ValueError(f"unknown rollback fault {name!r}; expected one of {[f.name for f in FAULTS]}")
