@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     root = Path(tempfile.mkdtemp(prefix="bench-restore-"))
     dsn, data = start_cluster(root)
     try:
@@ -160,7 +161,8 @@ def main() -> None:
                (("raw", raw), ("drill", drill), ("drill_restore", drill_restore_s), ("plan", plan))}
         size = dump.stat().st_size / 1e6, plain.stat().st_size / 1e6
         print(f"rows {args.rows:,}; .dump {size[0]:.1f} MB, .sql.gz {size[1]:.1f} MB; "
-              f"jobs {args.jobs}; {os.cpu_count()} cores; medians of {args.repeat}")
+              f"jobs {args.jobs}; {os.cpu_count()} cores; medians of {args.repeat}; load average "
+              f"before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
         print(f"| raw pg_restore -j{args.jobs} | {med['raw']:.2f} s | 1.00 |")
         drill = med["drill"]
         print(f"| restore drill (pytest, whole run) | {drill:.2f} s | {drill / med['raw']:.2f} |")
