@@ -181,6 +181,9 @@ def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str], str]:
     settings = None
     if not problems and found.name is not None:
         settings = settings_of(found, config_choice, env_choice, os.environ)
+        from pytest_cutover.default_accounts import own_account_problems
+
+        problems += own_account_problems(settings.environment)
     env_source = env_choice.source if env_choice.value else "[cutover] default_environment"
     context = (f"config {found.path} chosen by {config_choice.source}; environment "
                f"{found.name or env_choice.value or '(none)'} chosen by {env_source}; "
