@@ -31,7 +31,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:/node_modules/|\.(?:js|mjs|cjs|ts|py|java|rb|php|go|cs|html|json|env|ya?ml)\b)"
         r"|[A-Za-z]:\\(?:Users|inetpub|Program Files)\\[^\s\"']+)")),
     ("sql error", re.compile(
-        r"\b(?:syntax error at or near|relation \"[^\"]+\" does not exist|column \"[^\"]+\" does "
+        r'\b(?:syntax error at or near|relation \\?"[^"\\]+\\?" does not exist|'
+        r'column \\?"[^"\\]+\\?" does '
         r"not exist|duplicate key value violates|SQLSTATE\[|ORA-\d{5}|You have an error in your "
         r"SQL syntax|PG::\w+Error|psycopg2?\.errors\.|SequelizeDatabaseError|PrismaClient\w*Error|"
         r"QueryFailedError|ER_[A-Z_]+:|sqlite3\.OperationalError)")),
