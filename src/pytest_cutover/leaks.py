@@ -17,6 +17,7 @@ from pytest_cutover import leak_scan
 
 LEAK_CHECK = "cutover::answers_leak_no_internals"
 MAX_FINDINGS = 40  # one run keeps at most this many (each kind and path once)
+NON_BLOCKING = frozenset({"version banner"})  # a warning: smoke's header checks judge banners
 
 
 @dataclass
@@ -69,12 +70,16 @@ class LeakTotals:
             if (finding["kind"], finding["request"]) not in known and len(self.findings) < MAX_FINDINGS:
                 self.findings.append(finding)
 
+    def blocking(self) -> bool:
+        return any(f["kind"] not in NON_BLOCKING for f in self.findings)
+
     def message(self) -> str:
         if not self.findings:
             return ""
+        ordered = sorted(self.findings, key=lambda f: f["kind"] in NON_BLOCKING)  # worst first
         parts = [f"{f['request']} answered {f['status']} with a {f['kind']} "
                  f"({'browser' if f['seen_by'] == 'browser' else f['seen_by']}"
                  f"{', during ' + f['check'].split('::')[-1] if f.get('check') else ''}): "
-                 f"{f['excerpt']!r}" for f in self.findings]
+                 f"{f['excerpt']!r}" for f in ordered]
         return (f"{len(self.findings)} answer(s) of {self.scanned} leak internals: "
                 + "; ".join(parts))

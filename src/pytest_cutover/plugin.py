@@ -535,16 +535,17 @@ def compute_verdict(config: pytest.Config) -> Any:
 
 
 def _leak_result(config: pytest.Config) -> CheckResult | None:
-    """The leak detector's verdict over every answer of the run (none scanned: no result)."""
+    """The leak detector's verdict over every answer of the run; none when nothing leaked. A
+    version banner alone is a warning: the header checks judge banners on their own."""
     from pytest_cutover.leaks import LEAK_CHECK
 
     totals = config.stash[leak_totals_key]
     if leak_log_key in config.stash:  # what this process saw after its last report
         totals.add(config.stash[leak_log_key].drain())
-    if not totals.scanned:
+    if not totals.findings:
         return None
-    result = CheckResult(LEAK_CHECK, "failed" if totals.findings else "passed", totals.message(),
-                         checklist=["sec.security-audit"])
+    result = CheckResult(LEAK_CHECK, "failed", totals.message(), checklist=["sec.security-audit"],
+                         blocking=totals.blocking())
     config.stash[results_key][LEAK_CHECK] = result
     config.stash.setdefault(evidence_store_key, {})[LEAK_CHECK] = [{
         "title": f"leak detector: {totals.scanned} answers scanned", "kind": "json",

@@ -23,6 +23,8 @@ import pytest_cutover.plugin  # noqa: F401
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server_version, sys_version = "cutover-test-target", ""  # no version banner to report
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path == "/api/health":
             self._send(200, {"status": "ok", "version": "2.0.0"})
