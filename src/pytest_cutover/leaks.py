@@ -77,9 +77,9 @@ class LeakTotals:
         if not self.findings:
             return ""
         ordered = sorted(self.findings, key=lambda f: f["kind"] in NON_BLOCKING)  # worst first
-        parts = [f"{f['request']} answered {f['status']} with a {f['kind']} "
+        parts = [f"{f['request']} answered {f['status']} showing a {f['kind']} "
                  f"({'browser' if f['seen_by'] == 'browser' else f['seen_by']}"
                  f"{', during ' + f['check'].split('::')[-1] if f.get('check') else ''}): "
                  f"{f['excerpt']!r}" for f in ordered]
-        return (f"{len(self.findings)} answer(s) of {self.scanned} leak internals: "
+        return (f"{len(self.findings)} leak(s) in the {self.scanned} answers scanned: "
                 + "; ".join(parts))

@@ -121,8 +121,8 @@ def test_the_log_redacts_names_the_request_and_keeps_each_kind_and_path_once():
     totals.add(log.drain())
     assert totals.scanned == 2 and len(totals.findings) == 2  # a stack trace and a file path
     assert "ENOENT" not in totals.message()
-    assert totals.message().startswith("2 answer(s) of 2 leak internals: GET /api/diagnostic/filesystem "
-                                       "answered 500 with a node stack trace (http, during test_x)")
+    assert totals.message().startswith("2 leak(s) in the 2 answers scanned: GET /api/diagnostic/filesystem "
+                                       "answered 500 showing a node stack trace (http, during test_x)")
 
 
 # --- route sweep ------------------------------------------------------------------------------
