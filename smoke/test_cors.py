@@ -40,11 +40,13 @@ def cors_path(target) -> str:
 
 
 @pytest.fixture(scope="module")
-def allowed_origin(target, cors_path, smoke_timeout_s) -> str:
+def allowed_origin(target, cors_path, smoke_timeout_s, readiness) -> str:
     configured = (target.data.get("security") or {}).get("cors_allowed_origins") or []
     own = _origin(target.base_url)
     if configured:
         return str(configured[0])
+    if not readiness.ready:  # every check fails at once (target_answers): nothing to learn
+        return own
     client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=smoke_timeout_s)
     try:
         answer = client.get(cors_path, headers={"Origin": own})
