@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Response, expect
 
 from e2e.flowkit import Flow, Tracing, describe_failure, origin_of
 from pytest_cutover import outcomes, unverified
@@ -24,7 +24,7 @@ from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.plugin import reports_dir
 from pytest_cutover.settings import Environment
-from pytest_cutover.stash import settings_key
+from pytest_cutover.stash import leak_log_key, settings_key
 
 flow_key = pytest.StashKey[tuple[Flow, Tracing]]()
 
@@ -89,10 +89,40 @@ def flow(request: pytest.FixtureRequest, page: Page, context: BrowserContext, ba
     config = request.config
     tracing = Tracing(context, reports_dir(config) / "traces", request.node.nodeid,
                       owned=config.getoption("--tracing", "off") == "off")
-    current = Flow(page, e2e_profile, evidence, _own_origins(base_url, target))
+    own = _own_origins(base_url, target)
+    current = Flow(page, e2e_profile, evidence, own)
     request.node.stash[flow_key] = (current, tracing)
+    answers: list[Response] = []
+    page.on("response", lambda answer: _keep_for_leak_scan(answers, answer, own))
     yield current
+    _scan_for_leaks(request.config, answers)
     tracing.discard()
+
+
+LEAK_SCAN_PER_FLOW = 150  # answers of the app's own origins scanned per flow
+LEAK_SCAN_MAX_BYTES = 1_000_000
+
+
+def _keep_for_leak_scan(answers: list[Response], answer: Response, own: frozenset[str]) -> None:
+    """Only collected here: reading a body inside a Playwright event handler may deadlock."""
+    if len(answers) < LEAK_SCAN_PER_FLOW and origin_of(answer.url) in own:
+        answers.append(answer)
+
+
+def _scan_for_leaks(config: pytest.Config, answers: list[Response]) -> None:
+    """The flow's network answers go to the run's leak detector (pytest_cutover.leaks)."""
+    log = config.stash.get(leak_log_key, None)
+    if log is None:
+        return
+    for answer in answers:
+        headers = answer.headers
+        try:
+            size = int(headers.get("content-length") or 0)
+            text = "" if size > LEAK_SCAN_MAX_BYTES or 300 <= answer.status < 400 else answer.text()
+        except Exception:  # noqa: BLE001 - a body the browser no longer holds: headers only
+            text = ""
+        log.observe(answer.request.method, answer.url, answer.status, headers, text,
+                    seen_by="browser")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -7,6 +7,7 @@ sampling the HPA while it runs; `server_view` is Prometheus' account of the same
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import time
@@ -31,7 +32,7 @@ from pytest_cutover.loadplan import (
     plan,
 )
 from pytest_cutover.settings import Environment, Unavailable
-from pytest_cutover.stash import settings_key
+from pytest_cutover.stash import leak_log_key, settings_key
 from pytest_cutover.thresholds import Threshold
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -112,7 +113,7 @@ def _hpa_sampler(target: Environment, session: LoadSession) -> Callable[[], None
 
 @pytest.fixture(scope="session")
 def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pytest.TempPathFactory,
-                 load_threshold: Callable[[str], Threshold]) -> LoadSession:
+                 load_threshold: Callable[[str], Threshold], pytestconfig: pytest.Config) -> LoadSession:
     """The one load run of this session (destructive: it loads the target and creates orders)."""
     env = _credentials(target, load_plan)
     if target.ca_bundle:
@@ -123,14 +124,28 @@ def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pyt
         f'"after_s": {load_plan.abort_after_s}, "min_requests": {load_plan.abort_min_requests}}}')
     prefix = f"cutover-load-{secrets.token_hex(3)}"
     env["CUTOVER_LOAD_ORDER_PREFIX"] = prefix
-    runner = LocustRunner(LOCUSTFILE, tmp_path_factory.mktemp("locust"))
+    folder = tmp_path_factory.mktemp("locust")
+    env["CUTOVER_LOAD_LEAK_SAMPLES"] = str(folder / "leak-samples")
+    runner = LocustRunner(LOCUSTFILE, folder)
     _await_fresh_scrape(target)
     start = time.time()
     session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
     session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
     session.end = time.time()
+    _scan_samples(pytestconfig, folder)
     _remove_orders(target, session, prefix)
     return session
+
+
+def _scan_samples(config: pytest.Config, folder: Path) -> None:
+    """The load's sampled answers go to the run's leak detector."""
+    log = config.stash.get(leak_log_key, None)
+    for path in sorted(folder.glob("leak-samples.*")) if log is not None else []:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                sample = json.loads(line)
+                log.observe(sample["method"], sample["url"], sample["status"], sample["headers"],
+                            sample["text"], seen_by="load")
 
 
 def _await_fresh_scrape(target: Environment) -> None:

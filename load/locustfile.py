@@ -12,6 +12,8 @@ Inputs (environment variables, set by the gate):
   CUTOVER_LOAD_WARMUP_S     seconds whose statistics are discarded (reset) before measuring
   CUTOVER_LOAD_STATS        where the exact final statistics are written (JSON) when Locust quits
                             (with `history`: users, P95 and error rate sampled every second)
+  CUTOVER_LOAD_LEAK_SAMPLES where every 50th answer (at most 40 per process) is written as JSON
+                            lines, for the run's leak detector (pytest_cutover.leaks)
 """
 
 from __future__ import annotations
@@ -48,6 +50,27 @@ SETUP_REQUESTS = frozenset({"/api/auth/jwt/login", "/api/csrf-token"})
 PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
 HISTORY_LIMIT = 3600  # one sample a second: an hour of run is plenty for the report's chart
 _run: dict[str, Any] = {"aborted": "", "history": []}
+LEAK_SAMPLES = os.environ.get("CUTOVER_LOAD_LEAK_SAMPLES")
+LEAK_SAMPLE_EVERY, LEAK_SAMPLE_MAX, LEAK_SAMPLE_CHARS = 50, 40, 20_000
+_answers = itertools.count()
+
+
+@events.request.add_listener
+def _sample_for_leaks(request_type: str, name: str, response: Any = None, **_: Any) -> None:
+    """A few answers of the load go to the leak detector: one file per process, no locking."""
+    seen = next(_answers)
+    if not LEAK_SAMPLES or response is None or name in SETUP_REQUESTS or seen % LEAK_SAMPLE_EVERY \
+            or seen // LEAK_SAMPLE_EVERY >= LEAK_SAMPLE_MAX:
+        return
+    try:
+        sample = {"method": request_type, "url": str(getattr(response, "url", None) or name),
+                  "status": int(response.status_code or 0) or None,
+                  "headers": dict(response.headers or {}),
+                  "text": (response.text or "")[:LEAK_SAMPLE_CHARS]}
+        with open(f"{LEAK_SAMPLES}.{os.getpid()}", "a", encoding="utf-8") as out:
+            out.write(json.dumps(sample) + "\n")
+    except Exception:  # noqa: BLE001, S110 - a sample that cannot be taken is only a lost sample
+        pass
 
 
 def tls_context(cafile: str | None = None, **kwargs: Any) -> gevent.ssl.SSLContext:

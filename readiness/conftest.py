@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pytest_cutover import unverified
 from pytest_cutover.clients.http import HttpClient
 from pytest_cutover.fixtures import secret_or_unverified
 from pytest_cutover.settings import Environment
@@ -136,3 +137,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     hosts = tls_hosts(settings.environment)
     metafunc.parametrize("tls_host", hosts, ids=[h or "not-configured" for h in hosts])
+
+
+@pytest.fixture(scope="session")
+def non_admin_token(target: Environment) -> str:
+    """A bearer token of `security.non_admin_account` (default `smoke`): one sign-in per run."""
+    name = (target.data.get("security") or {}).get("non_admin_account", "smoke")
+    account = (target.data.get("accounts") or {}).get(name)
+    if not account:
+        unverified(f"accounts.{name} (a user without admin rights) is not configured")
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    try:
+        result = client.post(target.profile["login_path"], json={
+            "email": secret_or_unverified(target, account["email_env"]),
+            "password": secret_or_unverified(target, account["password_env"])})
+    finally:
+        client.close()
+    token = (result.json() or {}).get("accessToken") if result.status == 200 else None
+    if not token:
+        unverified(f"login as accounts.{name} failed, so non-admin access cannot be tried: "
+                   f"{result.describe()}")
+    user = (result.json() or {}).get("user") or {}
+    if user.get("role") in ("admin", "platform_admin"):
+        unverified(f"accounts.{name} has the admin role {user.get('role')!r}; name a non-admin "
+                   f"user in security.non_admin_account")
+    return str(token)

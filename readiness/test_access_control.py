@@ -1,10 +1,13 @@
-"""Security: the login refuses default credentials, admin endpoints refuse anonymous and
-non-admin callers, and debug or diagnostic paths are not exposed.
+"""Security: the login refuses default credentials and the accounts the app's own code seeds,
+admin endpoints refuse anonymous and non-admin callers, and debug or diagnostic paths are not
+exposed.
 
 Each refused default credential counts as one failed login for that account (ILS locks an
 account after 5 in 15 minutes) and for the address (the failed-login limiter): each is booked with
 the failed-login budget first, and is not run when it is spent. Keep the list short and free of
-real users' addresses.
+real users' addresses. The seeded accounts are tried through one seam (clients/login_attempts.py),
+most dangerous first, at most `security.seeded_login_attempts` (3) per run, each booked with the
+same budget.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import secrets
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import default_accounts, unverified
 from pytest_cutover.clients.http import HttpClient
-from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.clients.login_attempts import LoginAttempts, signed_in
+from pytest_cutover.failed_logins import BudgetSpent
+from pytest_cutover.settings import Unavailable
 from pytest_cutover.stash import settings_key
 
 DEFAULT_CREDENTIALS = [{"email": "admin@example.com", "password": "admin"},
@@ -60,39 +65,61 @@ def test_default_credentials_are_refused(http, target, credential, failed_logins
         f"(expected one of {REFUSED} and no token): default credentials are accepted")
 
 
+def _configured_emails(target) -> frozenset[str]:
+    emails = set()
+    for table in (target.data.get("accounts") or {}).values():
+        try:
+            emails.add(target.secret(table["email_env"]).strip().lower())
+        except (Unavailable, KeyError, TypeError):
+            continue
+    return frozenset(emails)
+
+
+def _booking(failed_logins):
+    """Each seeded-account attempt is booked with the run's failed-login budget first."""
+    def book(email: str) -> bool:
+        try:
+            failed_logins.budget.spend("seeded-account probe", "seeded-account", email)
+        except BudgetSpent:
+            return False
+        return True
+    return book
+
+
+@pytest.mark.checklist("sec.security-audit")
+def test_accounts_seeded_by_the_app_do_not_log_in(http, target, evidence, failed_logins):
+    accounts = default_accounts.seeded(target)
+    if not accounts:
+        unverified(f"the profile of {target.name!r} lists no seeded_accounts the login accepts "
+                   f"(accounts the app's own migrations, seeds or boot code create)")
+    limit = int((target.data.get("security") or {}).get("seeded_login_attempts", 3))
+    attempts = LoginAttempts(http, target.profile["login_path"], limit, _configured_emails(target),
+                             book=_booking(failed_logins))
+    tried, untried, accepted = [], [], []
+    for account in accounts:
+        result = attempts.attempt(account["email"], account["password"])
+        if result is None:
+            untried.append(account["name"])
+            continue
+        tried.append(f"{account['name']}: {result.status}")
+        if signed_in(result):
+            accepted.append(account)
+    evidence("seeded accounts tried", {"tried": tried, "not tried (budget or own account)": untried,
+                                       "limit": limit, "failed-login budget spent": attempts.budget_spent},
+             "json")
+    if not tried:
+        unverified(f"no seeded account could be tried (failed-login budget spent: "
+                   f"{attempts.budget_spent}; limit {limit}): {', '.join(untried)}")
+    assert not accepted, "; ".join(
+        f"the seeded account {a['name']!r} ({a['email']}, role {a.get('role')}, created by "
+        f"{a.get('source')}) logs in with its published password" for a in accepted)
+
+
 @pytest.mark.checklist("sec.security-audit")
 def test_admin_endpoint_refuses_anonymous_callers(http, admin_path):
     result = http.get(admin_path)
     assert result.status in (401, 403), (
         f"anonymous GET {admin_path} answered {result.status} (expected 401 or 403); {result.describe()}")
-
-
-def _security_of(target) -> dict:
-    return target.data.get("security") or {}
-
-
-@pytest.fixture(scope="module")
-def non_admin_token(target) -> str:
-    name = _security_of(target).get("non_admin_account", "smoke")
-    account = (target.data.get("accounts") or {}).get(name)
-    if not account:
-        unverified(f"accounts.{name} (a user without admin rights) is not configured")
-    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
-    try:
-        result = client.post(target.profile["login_path"], json={
-            "email": secret_or_unverified(target, account["email_env"]),
-            "password": secret_or_unverified(target, account["password_env"])})
-    finally:
-        client.close()
-    token = (result.json() or {}).get("accessToken") if result.status == 200 else None
-    if not token:
-        unverified(f"login as accounts.{name} failed, so non-admin access cannot be tried: "
-                   f"{result.describe()}")
-    user = (result.json() or {}).get("user") or {}
-    if user.get("role") in ("admin", "platform_admin"):
-        unverified(f"accounts.{name} has the admin role {user.get('role')!r}; name a non-admin "
-                   f"user in security.non_admin_account")
-    return str(token)
 
 
 @pytest.mark.checklist("sec.security-audit")

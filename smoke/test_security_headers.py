@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from pytest_cutover import csp, unverified
+
 pytestmark = pytest.mark.checklist("sec.security-headers")
 
 # Where headers are looked at: the page users open, and an API answer.
@@ -69,3 +71,12 @@ def test_server_header_reveals_no_version(answer):
 def test_x_powered_by_is_not_sent(answer):
     powered = answer.header("X-Powered-By")
     assert powered is None, f"GET {answer.path} sends X-Powered-By {powered!r} (expected none)"
+
+
+def test_content_security_policy_has_no_weak_sources(answer):
+    policy = answer.header("Content-Security-Policy")
+    if not policy:  # the presence is test_content_security_policy_is_set's claim
+        unverified(f"{_missing(answer, 'Content-Security-Policy')}: no policy to analyse")
+    weak = csp.findings(policy)
+    assert not weak, (f"GET {answer.path} sends a Content-Security-Policy with "
+                      f"{len(weak)} weak spot(s): {csp.describe(weak)}")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pytest_cutover import csp
 
 # (lowest score, letter), best first; the Observatory's scale.
 GRADES: tuple[tuple[int, str], ...] = (
@@ -38,10 +40,12 @@ class Grade:
     letter: str
     findings: tuple[Finding, ...]
     missing: tuple[str, ...]  # header names that were absent
+    csp_findings: tuple[csp.CspFinding, ...] = field(default=())  # weak spots of a policy that is set
 
     def summary(self) -> str:
         missing = ", ".join(self.missing) or "none"
-        return f"grade {self.letter} (score {self.score}); missing headers: {missing}"
+        weak = f"; weak CSP: {csp.describe(list(self.csp_findings))}" if self.csp_findings else ""
+        return f"grade {self.letter} (score {self.score}); missing headers: {missing}{weak}"
 
     def failed(self) -> list[Finding]:
         return [f for f in self.findings if f.delta < 0]
@@ -211,7 +215,8 @@ def grade(observation: Observation) -> Grade:
     bonus = sum(f.delta for f in findings if f.delta > 0) if base >= 90 else 0
     score = max(0, base + bonus)
     missing = tuple(h for h in EXPECTED_HEADERS if h.lower() not in headers)
-    return Grade(score, letter_for(score), tuple(findings), missing)
+    weak = tuple(csp.findings(headers.get("content-security-policy")))
+    return Grade(score, letter_for(score), tuple(findings), missing, weak)
 
 
 def lowest_score(letter: str) -> int:

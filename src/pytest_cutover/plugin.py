@@ -24,6 +24,8 @@ from pytest_cutover.stash import (
     evidence_key,
     evidence_store_key,
     governance_key,
+    leak_log_key,
+    leak_totals_key,
     measurements_key,
     notify_key,
     redactor_key,
@@ -117,10 +119,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[results_key] = {}
     config.stash[started_key] = time.time()
     config.stash[run_key] = run_facts(config, settings)
+    _start_leak_detector(config)
     if config.pluginmanager.hasplugin("html"):
         from pytest_cutover.report import html
 
         config.pluginmanager.register(html.HtmlReport(config), "cutover-html")
+
+
+def _start_leak_detector(config: pytest.Config) -> None:
+    from pytest_cutover.clients import http
+    from pytest_cutover.leaks import LeakLog, LeakTotals
+
+    log = LeakLog(config.stash[redactor_key])
+    config.stash[leak_log_key] = log
+    config.stash[leak_totals_key] = LeakTotals()
+    http.OBSERVERS.append(log.observe_http)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    log = item.config.stash.get(leak_log_key, None)
+    if log is not None:
+        log.current = item.nodeid  # a leak found from now on names this check
 
 
 def run_facts(config: pytest.Config, settings: Any) -> dict[str, Any]:
@@ -161,6 +181,9 @@ def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str], str]:
     settings = None
     if not problems and found.name is not None:
         settings = settings_of(found, config_choice, env_choice, os.environ)
+        from pytest_cutover.default_accounts import own_account_problems
+
+        problems += own_account_problems(settings.environment)
     env_source = env_choice.source if env_choice.value else "[cutover] default_environment"
     context = (f"config {found.path} chosen by {config_choice.source}; environment "
                f"{found.name or env_choice.value or '(none)'} chosen by {env_source}; "
@@ -301,6 +324,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                       "measurements": measurements if report.when == "call" else [],
                       "blocking": item.get_closest_marker("non_blocking") is None,
                       "evidence": _evidence(item, redact) if report.when == "call" else []}
+    leaks = config.stash[leak_log_key].drain() if leak_log_key in config.stash else None
+    if leaks and (leaks["scanned"] or leaks["findings"]):
+        report.cutover["leaks"] = leaks
     if report.cutover["evidence"] and config.pluginmanager.hasplugin("html"):
         from pytest_cutover.report import html
 
@@ -374,9 +400,12 @@ class _ResultCollector:
     def __init__(self, config: pytest.Config) -> None:
         self.results = config.stash[results_key]
         self.evidence = config.stash.setdefault(evidence_store_key, {})
+        self.leaks = config.stash[leak_totals_key]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = getattr(report, "cutover", None) or {}
+        if info.get("leaks"):
+            self.leaks.add(info["leaks"])
         result = self.results.get(report.nodeid)
         if result is None:
             result = CheckResult(report.nodeid, "passed")
@@ -478,6 +507,12 @@ def _discard_pytest_reports(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 
+    from pytest_cutover.clients import http
+
+    log = config.stash.get(leak_log_key, None)
+    if log is not None and log.observe_http in http.OBSERVERS:
+        http.OBSERVERS.remove(log.observe_http)
+
     scratch = config.stash.get(discard_key, None)
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -487,13 +522,35 @@ def compute_verdict(config: pytest.Config) -> Any:
     if verdict_key not in config.stash:
         settings = config.stash[settings_key]
         results = list(config.stash[results_key].values())
+        leak_result = _leak_result(config)
         markers = sorted({m for r in results for m in r.markers} - {"destructive", "manual",
                                                                        "non_blocking"})
+        if leak_result is not None:  # a session-level result: not a check's, so not in `markers`
+            results.append(leak_result)
         verdict = decide(results, settings.environment.name, markers)
         if config.option.markexpr:
             verdict.markers = [*markers, f"-m {config.option.markexpr}"]
         config.stash[verdict_key] = verdict
     return config.stash[verdict_key]
+
+
+def _leak_result(config: pytest.Config) -> CheckResult | None:
+    """The leak detector's verdict over every answer of the run; none when nothing leaked. A
+    version banner alone is a warning: the header checks judge banners on their own."""
+    from pytest_cutover.leaks import LEAK_CHECK
+
+    totals = config.stash[leak_totals_key]
+    if leak_log_key in config.stash:  # what this process saw after its last report
+        totals.add(config.stash[leak_log_key].drain())
+    if not totals.findings:
+        return None
+    result = CheckResult(LEAK_CHECK, "failed", totals.message(), checklist=["sec.security-audit"],
+                         blocking=totals.blocking())
+    config.stash[results_key][LEAK_CHECK] = result
+    config.stash.setdefault(evidence_store_key, {})[LEAK_CHECK] = [{
+        "title": f"leak detector: {totals.scanned} answers scanned", "kind": "json",
+        "content": json.dumps(totals.findings, indent=2)}]
+    return result
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -65,6 +65,16 @@ SECURITY = {
     "debug_paths": STRLIST,
     "audit_report": STR,  # npm audit / pip-audit / Trivy JSON: a path or an http(s) URL
     "audit_unknown_severity": STR,  # how to count findings without severity (default "high")
+    "cors_allowed_origins": K(STRLIST, "origins the app is meant to grant (CORS checks build "
+                              "their look-alikes from them; default: learnt from a same-origin "
+                              "request, else the base URL's origin)"),
+    "cors_path": K(STR, "path the CORS probes ask (default: the profile's first protected path)"),
+    "public_routes": K(STRLIST, "routes open to anonymous callers on purpose, beside the "
+                       "profile's public_routes (exact, or shell-style like /api/docs*)"),
+    "sweep_max_routes": K(INT, "most routes the anonymous route sweep asks (GET only)", 30, lo=1),
+    "sweep_exclude": K(STRLIST, "routes the sweep never asks (exact or shell-style)"),
+    "seeded_login_attempts": K(INT, "most sign-ins with the profile's seeded accounts per run "
+                               "(each refused one is a failed login)", 3, lo=0, hi=5),
 }
 APPLICATION = {
     "staging_environment": STR,  # the environment that stands for staging in these checks
@@ -257,6 +267,37 @@ ILS_PROFILE: dict[str, Any] = {
     "failed_login_limit": 5,
     "failed_login_window_s": 900,
     "smoke_prefetch_max_in_flight": 6,  # smoke GETs sent ahead at once (0: none); clients/prefetch.py
+    # --- what an attacker finds (readiness/test_route_sweep.py, test_access_control.py) ---------
+    "openapi_path": "/api/docs/openapi.json",  # contract internal.openapi
+    # GET routes open to anyone on purpose (contract health.*, internal.openapi, internal.flags)
+    "public_routes": ["/health", "/health/*", "/api/health", "/api/health/*", "/api/docs",
+                      "/api/docs/*", "/api/csrf-token", "/api/system/feature-flags",
+                      "/api/system/feature-flags/*", "/metrics"],
+    # internal routes read from the source, swept beside the OpenAPI ones (contract internal.*)
+    "internal_routes": ["/api/diagnostic/filesystem", "/api/system/events",
+                        "/api/system/events/stats", "/api/system/events/webhooks",
+                        "/api/system/events/websocket/stats"],
+    "admin_route_prefixes": ["/api/admin", "/api/system", "/api/db-migration", "/api/test-accounts"],
+    "login_min_password": 12,  # a shorter password is refused before any lookup (auth.login-validation-first)
+    # accounts the app's own code creates with published passwords, most dangerous first
+    # (contract acct.*): any that logs in is a finding, none may be the suite's own on production
+    "seeded_accounts": [
+        {"name": "ils-default-admin", "email": "admin@ils2.com", "password": "Admin@123456",
+         "role": "platform_admin", "source": "server/services/admin/AdminOperationsService.ts"},
+        {"name": "ils-test-ecp", "email": "test.ecp@ils2.com", "password": "TestECP12345",
+         "role": "ecp", "source": "server/routes/create-test-ecp-endpoint.ts"},
+        {"name": "ils-demo-ecp", "email": "ecp.demo@ils2.com", "password": "EcpDemoPass2024",
+         "role": "ecp", "source": "server/routes/create-fresh-ecp.ts"},
+        {"name": "ils-seed-company-admin", "email": "admin@testoptical.com",
+         "password": "TestAdmin123!", "role": "admin", "source": "server/scripts/seed-test-users.ts"},
+        {"name": "ils-seed-platform-admin", "email": "platform@ils.com",
+         "password": "PlatformAdmin123!", "role": "platform_admin",
+         "source": "server/scripts/seed-test-users.ts"},
+        {"name": "ils-test-ecp-reset", "email": "test.ecp@ils2.com", "password": "TestPassword123",
+         "role": "ecp", "source": "server/routes/quick-password-reset.ts"},
+        {"name": "ils-test-ecp-unlocked", "email": "test.ecp@ils2.com",
+         "password": "EcpTestPass2024", "role": "ecp", "source": "server/routes/unlock-and-reset.ts"},
+    ],
 }
 
 
@@ -295,7 +336,7 @@ def _profile_spec() -> dict[str, Any]:
         if isinstance(value, int | float):
             return NUMBER
         if isinstance(value, list):
-            return STRLIST
+            return LIST if any(isinstance(v, dict) for v in value) else STRLIST
         if isinstance(value, dict):
             return TABLE
         return STR

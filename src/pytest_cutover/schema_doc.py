@@ -125,6 +125,13 @@ MEANINGS: dict[str, str] = {
     "profile.failed_login_window_s": "that limiter's window in seconds (ILS: 900)",
     "profile.smoke_prefetch_max_in_flight": "independent smoke GETs sent ahead at once, each answer "
                                             "serving one check (0: every check sends its own)",
+    "profile.openapi_path": "the published OpenAPI document (routes for the sweep)",
+    "profile.public_routes": "GET routes open to anyone on purpose (exact or shell-style)",
+    "profile.internal_routes": "routes read from the app's source that the sweep asks too",
+    "profile.admin_route_prefixes": "route prefixes a non-admin must be refused",
+    "profile.login_min_password": "shortest password the login validates (shorter: never tried)",
+    "profile.seeded_accounts": "accounts the app's own code creates with published passwords "
+                               "({name, email, password, role, source}); none may log in",
 }
 
 _KIND_WORDS = {schema.STR: "string", schema.URL: "http(s) URL", schema.PATH: "path", schema.INT: "integer",

@@ -23,6 +23,9 @@ evidence_store_key = pytest.StashKey[dict[str, list[dict[str, str]]]]()
 # this run's folder under the ledger's history/runs/ (report/files.py), and the notify lines
 archive_key = pytest.StashKey[Any]()
 notify_key = pytest.StashKey[list[str]]()
+# the leak detector: this process's log (every process), the controller's totals
+leak_log_key = pytest.StashKey[Any]()
+leak_totals_key = pytest.StashKey[Any]()
 
 # per test
 measurements_key = pytest.StashKey[list[dict[str, Any]]]()

@@ -319,7 +319,7 @@ def test_routes(client: Client) -> None:
 
 def test_security_headers(client: Client) -> None:
     headers = client.get("/").headers  # a fresh client: it is given a CSRF token too
-    assert headers["content-security-policy"] == "default-src 'self'"
+    assert headers["content-security-policy"] == "default-src 'self'; base-uri 'self'; object-src 'none'"
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
     assert headers["x-frame-options"] == "SAMEORIGIN"
     assert headers["x-content-type-options"] == "nosniff"

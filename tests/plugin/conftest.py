@@ -23,6 +23,8 @@ import pytest_cutover.plugin  # noqa: F401
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server_version, sys_version = "cutover-test-target", ""  # no version banner to report
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path == "/api/health":
             self._send(200, {"status": "ok", "version": "2.0.0"})
@@ -30,6 +32,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, {"error": "Too many requests"}, [
                 ("Retry-After", "900"), ("RateLimit-Policy", "100;w=900"), ("RateLimit-Limit", "100"),
                 ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "900")])
+        elif self.path == "/api/boom":  # an internal error page that shows its stack
+            self._send(500, {"error": "boom", "trace": 'Traceback (most recent call last):\n  File '
+                             '"/srv/ils/app.py", line 12, in handler\nKeyError: SECRET-42'})
         elif self.path == "/login":
             self._send(200, {"ok": True}, [("Set-Cookie", "ils.sid=s%3ACOOKIE-SECRET-42.sig; HttpOnly")])
         else:

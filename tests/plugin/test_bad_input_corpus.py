@@ -66,6 +66,8 @@ evidence = "https://wiki.example.com/war-room"
 
 
 class _Counting(BaseHTTPRequestHandler):
+    server_version, sys_version = "cutover-test-target", ""  # no version banner to report
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         body = b'{"status": "ok"}'
         self.send_response(200)

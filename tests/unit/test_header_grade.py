@@ -79,9 +79,19 @@ def test_grades_compare_best_first():
     assert at_least("A+", "B") and at_least("B", "B") and not at_least("B-", "B")
 
 
+CLEAN_CSP = {"Content-Security-Policy": "default-src 'self'; base-uri 'self'; object-src 'none'"}
+
+
 def test_summary_names_grade_score_and_missing_headers():
-    assert grade(Observation(without("X-Frame-Options"))).summary() == (
+    assert grade(Observation({**without("X-Frame-Options"), **CLEAN_CSP})).summary() == (
         "grade B+ (score 80); missing headers: X-Frame-Options")
+
+
+def test_summary_lists_the_weak_spots_of_a_policy_that_is_set():
+    policy = "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; object-src 'none'"
+    summary = grade(Observation({**ILS_HEADERS, "Content-Security-Policy": policy})).summary()
+    assert "missing headers: none; weak CSP: script-src 'unsafe-inline' allows inline script" in summary
+    assert "script-src 'unsafe-eval' allows eval()" in summary and "base-uri is missing" in summary
 
 
 def test_lowest_score_of_a_letter_and_unknown_letters():

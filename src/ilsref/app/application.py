@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from ilsref.app import admin, auth, docs, health, orders, pages, patients, reports, ui
+from ilsref.app import admin, auth, docs, health, internal, orders, pages, patients, reports, ui
 from ilsref.app.config import AppConfig
 from ilsref.app.errors import ApiError, UnhandledErrorMiddleware, api_error_handler
 from ilsref.app.fault_effects import FaultEffectsMiddleware
@@ -38,6 +38,7 @@ def create_app(config: AppConfig) -> Starlette:
         *orders.routes,
         *reports.routes,
         *admin.routes,
+        *internal.routes,
         *docs.routes,
         *ui.routes(),  # the user-flow pages, /email-login included
         *pages.routes(),

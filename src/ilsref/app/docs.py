@@ -17,7 +17,7 @@ PUBLIC = ("/health", "/api/health", "/api/auth/jwt/login", "/api/auth/login", "/
 def openapi_document(app_routes: list[Any], version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in app_routes:
-        if not isinstance(route, Route) or "{rest" in route.path:
+        if not isinstance(route, Route) or "{rest" in route.path or not route.include_in_schema:
             continue
         if not route.path.startswith(("/api", "/health", "/metrics")):
             continue

@@ -96,7 +96,17 @@ async def clinical_reports(request: Request) -> Response:
         {"id": "prescriptions", "name": "Prescriptions issued", "records": counts["rx"]},
         {"id": "eye-examinations", "name": "Eye examinations", "records": counts["exams"]},
     ]
-    return ApiJSONResponse({"success": True, "reports": reports})
+    body: dict[str, Any] = {"success": True, "reports": reports}
+    # `ui_stack_trace_leak`: only a browser's fetch (Sec-Fetch-Mode) gets the debug field, so only
+    # the flows' network traffic can see it
+    if state.fault("ui_stack_trace_leak") and "sec-fetch-mode" in request.headers:
+        body["debug"] = {"stack": PLANTED_STACK}
+    return ApiJSONResponse(body)
+
+
+PLANTED_STACK = ("TypeError: Cannot read properties of undefined (reading 'rx')\n"
+                 "    at clinicalReports (/app/dist/server/routes/clinical-reporting.js:87:31)\n"
+                 "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)")
 
 
 routes = [

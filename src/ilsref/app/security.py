@@ -9,6 +9,7 @@ import contextlib
 import secrets
 import time
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -32,6 +33,9 @@ HSTS = "max-age=31536000; includeSubDomains; preload"
 FAILED_LOGIN_PATHS = ("/api/auth/jwt/login", "/api/auth/forgot-password", "/api/auth/reset-password",
                       "/api/patient-portal/auth/forgot-password",
                       "/api/patient-portal/auth/reset-password", "/api/onboarding")
+# helmet's defaults keep base-uri and object-src closed; ILS adds 'unsafe-inline' (contract mw.csp)
+CSP = "default-src 'self'; base-uri 'self'; object-src 'none'"
+CSP_UNSAFE_EVAL = "default-src 'self'; script-src 'self' 'unsafe-eval'; base-uri 'self'; object-src 'none'"
 STUCK_S = 120  # `rate_limit_stuck`: how long a throttled client stays blocked
 
 
@@ -51,7 +55,8 @@ class SecurityHeadersMiddleware(HttpMiddleware):
 
         def edit(headers: MutableHeaders, message: Message) -> None:
             wanted = {
-                "Content-Security-Policy": None if "no_csp" in active else "default-src 'self'",
+                "Content-Security-Policy": (None if "no_csp" in active else CSP_UNSAFE_EVAL
+                                            if "csp_unsafe_eval" in active else CSP),
                 "Strict-Transport-Security": (None if "no_hsts" in active else
                                               "max-age=300" if "weak_hsts" in active else HSTS),
                 "X-Frame-Options": None if "no_xfo" in active else "SAMEORIGIN",
@@ -74,7 +79,9 @@ class SecurityHeadersMiddleware(HttpMiddleware):
 
 
 class CorsMiddleware(HttpMiddleware):
-    """Allow only the configured origin; `cors_reflect` reflects any origin with credentials."""
+    """Allow only the configured origin; `cors_reflect` reflects any origin with credentials,
+    `cors_origin_substring` any origin that contains the allowed host (ILS's `includes` test,
+    contract mw.cors), `cors_null_origin` the origin `null`."""
 
     ALLOW_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
     ALLOW_HEADERS = "Content-Type,Authorization,X-CSRF-Token,X-Requested-With"
@@ -84,7 +91,8 @@ class CorsMiddleware(HttpMiddleware):
         request = Request(scope)
         origin = request.headers.get("origin")
         allowed = origin is not None and (origin == state.config.allowed_origin
-                                          or state.fault("cors_reflect"))
+                                          or state.fault("cors_reflect")
+                                          or self._lax(state, origin))
         preflight = (scope["method"] == "OPTIONS"
                      and "access-control-request-method" in request.headers)
         if preflight:
@@ -103,6 +111,13 @@ class CorsMiddleware(HttpMiddleware):
                 headers.update(self._allow(origin or ""))
 
         await self.app(scope, receive, on_response_start(send, edit))
+
+    @staticmethod
+    def _lax(state: AppState, origin: str) -> bool:
+        if origin == "null":
+            return state.fault("cors_null_origin")
+        host = urlsplit(state.config.allowed_origin).hostname or ""
+        return bool(host) and host in origin and state.fault("cors_origin_substring")
 
     @staticmethod
     def _allow(origin: str) -> dict[str, str]:

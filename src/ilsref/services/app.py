@@ -59,6 +59,16 @@ FAULTS = (
           "the admin API (/api/admin/*) answers 200 to any signed-in role, ecp included"),
     Fault("debug_path_exposed", "readiness/access-control",
           "GET /api/debug (and /api/debug/env) answers 200 with the process environment as JSON"),
+    Fault("cors_origin_substring", "smoke/cors",
+          "any Origin containing the allowed host is granted with credentials (ILS's includes test)"),
+    Fault("cors_null_origin", "smoke/cors", "the Origin `null` is granted with credentials"),
+    Fault("csp_unsafe_eval", "smoke/headers", "the CSP's script-src allows 'unsafe-eval'"),
+    Fault("internal_stack_trace", "readiness/route-sweep",
+          "GET /api/diagnostic/filesystem answers 500 with a Node stack trace to anyone"),
+    Fault("internal_events_open", "readiness/route-sweep",
+          "GET /api/system/events lists the event log to anonymous callers"),
+    Fault("seeded_admin", "readiness/access-control",
+          "ILS's boot-code admin admin@ils2.com logs in with its published password"),
     Fault("tls_legacy_accepted", "readiness/tls", "the HTTPS listener accepts TLS 1.0 and TLS 1.1"),
 )
 

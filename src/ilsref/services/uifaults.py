@@ -28,4 +28,6 @@ FAULTS = (
     Fault("ui_admin_users_broken", FAMILY,
           "the users page loads its list from /api/admin/user-list (404): the table never fills"),
     Fault("ui_audit_log_broken", FAMILY, "the audit log page answers 500"),
+    Fault("ui_stack_trace_leak", FAMILY,
+          "the reports page's API call (a browser fetch only) carries a Node stack trace"),
 )

@@ -39,6 +39,9 @@ from pytest_cutover.traffic_budget import Throttled, TrafficBudget
 __all__ = ["HttpClient", "HttpResult", "Throttled", "Timing"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+# Told of every exchange of every client (the plugin's leak detector registers here); each client
+# also has its own `observers`. An observer that raises never breaks the check that sent.
+OBSERVERS: list[Callable[[HttpResult], None]] = []
 CLOSED_ON_REUSE = "connection closed by the server before it answered"
 
 
@@ -139,6 +142,7 @@ class HttpClient:
         self.history: list[HttpResult] = []
         # answers sent ahead (clients/prefetch.py `Prefetch.take`): consulted for plain GETs only
         self.sent_ahead: Callable[[str, str, Mapping[str, str] | None], HttpResult | None] | None = None
+        self.observers: list[Callable[[HttpResult], None]] = []
 
     def url(self, path: str) -> str:
         return path if "://" in path else urljoin(self.base_url, path.lstrip("/"))
@@ -180,6 +184,7 @@ class HttpClient:
                 self.history.append(result)
                 raise Throttled(f"{result.describe()} again after waiting out the first 429")
         self.history.append(result)
+        _notify([*OBSERVERS, *self.observers], result)
         return result
 
     def _send(self, method: str, url: str, headers: Mapping[str, str] | None, json: Any,
@@ -223,6 +228,14 @@ class HttpClient:
     def close(self) -> None:
         if self._owns_pool:
             self.session.close()
+
+
+def _notify(observers: list[Callable[[HttpResult], None]], result: HttpResult) -> None:
+    for observe in observers:
+        try:
+            observe(result)
+        except Exception:  # noqa: BLE001, S112 - an observer's bug is not the target's failure
+            continue
 
 
 class _quiet_insecure:
