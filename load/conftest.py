@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import blocked, unverified
+from pytest_cutover.clients import machine
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
@@ -29,6 +30,7 @@ from pytest_cutover.loadplan import (
     LoadPlan,
     PlanError,
     plan,
+    setting,
 )
 from pytest_cutover.settings import Environment, Unavailable
 from pytest_cutover.stash import settings_key
@@ -47,6 +49,7 @@ class LoadSession:
     hpa_problem: str = ""
     orders: SuiteData | None = None  # the orders the load created, removed after the run
     cleanup_problem: str = ""
+    machine: machine.MachineLoad = field(default_factory=machine.MachineLoad)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -127,7 +130,16 @@ def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pyt
     _await_fresh_scrape(target)
     start = time.time()
     session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
-    session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
+    hpa = _hpa_sampler(target, session)
+
+    def on_poll() -> None:  # the machine's CPU during the run decides whether a reading counts
+        session.machine.sample()
+        if hpa is not None:
+            hpa()
+
+    session.machine.sample()
+    session.run = runner.run(load_plan, target.base_url, env, on_poll=on_poll)
+    session.machine.sample()
     session.end = time.time()
     _remove_orders(target, session, prefix)
     return session
@@ -170,6 +182,34 @@ def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> No
         session.orders.remove()
     except Exception as exc:  # noqa: BLE001 - reported by the hygiene check, never swallowed
         session.cleanup_problem = f"removing the orders {prefix}* failed: {type(exc).__name__}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def load_saturation(target: Environment, load_session: LoadSession) -> str | None:
+    """Why this load run cannot judge the target (its generator saturated), or None."""
+    limit = float(setting(target.data.get("load", {}), "generator_max_cpu_pct"))
+    busiest = load_session.run.busiest_generator
+    return machine.saturation(load_session.machine, busiest.cpu_pct if busiest else None, limit)
+
+
+@pytest.fixture
+def measure(measure: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """The plugin's `measure`; a reading of this load run that would fail while its generator
+    was saturated is inconclusive: the check is blocked by the saturation, never NO-GO or
+    ROLLBACK on the app's account."""
+    if "load_session" not in request.fixturenames:
+        return measure
+
+    def _measure(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return measure(*args, **kwargs)
+        except pytest.fail.Exception as exc:
+            cause = request.getfixturevalue("load_saturation")
+            if cause:
+                blocked(cause, f"this reading is inconclusive: {exc.msg}")
+            raise
+
+    return _measure
 
 
 @pytest.fixture

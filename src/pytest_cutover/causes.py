@@ -139,6 +139,23 @@ def cause_of(outcome: str, message: str) -> tuple[str, str | None]:
     return message.split("; ")[0], None
 
 
+def _merge_unplaced(found: dict[tuple[str, str], Cause]) -> None:
+    """A cause that names no host:port ("connection refused") joins the one cause of its family
+    that does ("connection refused by localhost:8443"): the same dead port, said once."""
+    for key in [k for k in found if k[0] == "root" and str(k[1]).endswith("@")]:
+        family = str(key[1])[:-1]
+        placed = [k for k in found if k[0] == "root" and str(k[1]).startswith(family + "@")
+                  and k != key]
+        if len(placed) != 1:
+            continue
+        into, gone = found[placed[0]], found.pop(key)
+        into.checks.extend(gone.checks)
+        for outcome, n in gone.outcomes.items():
+            into.outcomes[outcome] = into.outcomes.get(outcome, 0) + n
+        if _rank(gone.kind) < _rank(into.kind):
+            into.kind = gone.kind
+
+
 def group(entries: Iterable[tuple[str, str, str, str]]) -> list[Cause]:
     """Causes from (nodeid, outcome, message, reason line) of blocking non-passing checks, most
     serious and widest first: root causes shared by several checks before single checks."""
@@ -156,5 +173,6 @@ def group(entries: Iterable[tuple[str, str, str, str]]) -> list[Cause]:
         entry.outcomes[outcome] = entry.outcomes.get(outcome, 0) + 1
         if _rank(kind) < _rank(entry.kind):
             entry.kind = kind
+    _merge_unplaced(found)
     return sorted(found.values(), key=lambda c: (not (c.root and len(c.checks) > 1),
                                                  _rank(c.kind), -len(c.checks)))
