@@ -47,6 +47,7 @@ class LoadSession:
     end: float  # epoch seconds, when Locust had exited
     hpa_samples: list[dict[str, Any]] = field(default_factory=list)
     hpa_problem: str = ""
+    hpa_not_applicable: str = ""  # kubernetes declared not applicable: the reason given
     orders: SuiteData | None = None  # the orders the load created, removed after the run
     cleanup_problem: str = ""
     machine: machine.MachineLoad = field(default_factory=machine.MachineLoad)
@@ -89,7 +90,12 @@ def _credentials(target: Environment, load_plan: LoadPlan) -> dict[str, str]:
 
 def _hpa_sampler(target: Environment, session: LoadSession) -> Callable[[], None] | None:
     kube = target.data.get("kubernetes")
-    if not kube or target.not_applicable_reason("kubernetes"):
+    declared = target.not_applicable_reason("kubernetes")
+    if declared:
+        session.hpa_not_applicable = (f"kubernetes is declared not applicable for "
+                                      f"{target.name!r}: {declared}")
+        return None
+    if not kube:
         session.hpa_problem = "kubernetes is not configured for this environment"
         return None
     from pytest_cutover.clients.k8s import K8s, KubeUnavailable

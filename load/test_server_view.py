@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.locust import LoadRun
 from pytest_cutover.clients.serverview import ServerView, locust_name
 from pytest_cutover.loadplan import setting
@@ -179,6 +179,8 @@ def test_autoscaler_runs_the_replicas_it_recommends(load_session: Any, measure: 
     """Sampled while the load ran: the HPA computes a recommendation (ScalingActive) and the
     workload reaches it; a recommendation left unmet to the end of the load is an app that
     ignores its autoscaler."""
+    if load_session.hpa_not_applicable:
+        not_applicable(load_session.hpa_not_applicable)
     samples = [s for s in load_session.hpa_samples if s["hpa"] is not None]
     if not load_session.hpa_samples:
         unverified(f"the HPA could not be read during the load: "

@@ -60,6 +60,16 @@ def component_or_unverified(target: Environment, component: str) -> dict[str, An
         unverified(str(exc))
 
 
+def unless_not_applicable(environment: Environment, *components: str) -> None:
+    """End the check as not applicable when any component it depends on is declared so: a
+    declaration holds for every dependent check, not only the one that requires the table."""
+    for component in components:
+        reason = environment.not_applicable_reason(component)
+        if reason:
+            not_applicable(f"{component} is declared not applicable for {environment.name!r}: "
+                           f"{reason}")
+
+
 def secret_or_unverified(target: Environment, var_name: str) -> str:
     try:
         return target.secret(var_name)
