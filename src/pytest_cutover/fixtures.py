@@ -128,7 +128,7 @@ _CERTIFICATE_NOTES: dict[str, str] = {}  # host:port -> what its certificate say
 
 def _with_certificate_facts(cause: str, url: str, ca_bundle: str | None) -> str:
     """An expired certificate's cause says since when: 'certificate expired 10 days ago'."""
-    if not cause.startswith("TLS verification failed") or "expired" not in cause:
+    if not cause.startswith("TLS verification failed"):
         return cause
     where = causes.where(url)
     if where not in _CERTIFICATE_NOTES:
