@@ -154,7 +154,7 @@ def main() -> int:
 
     logs = Path(args.out).with_suffix("")
     logs.mkdir(parents=True, exist_ok=True)
-    out = Path(args.out).open("a", encoding="utf-8")
+    out = Path(args.out)
     stress = None if args.no_stress else start_stress()
     print(f"verdict stability: {len(healthy)} healthy runs, {len(faulty)} fault runs, "
           f"{'no stress' if stress is None else 'stress-ng --cpu 4 --io 2'} on "
@@ -170,13 +170,12 @@ def main() -> int:
             row["family"] = family
             if fault:
                 row["caught"] = judge_fault(row, family)
-            out.write(json.dumps(row) + "\n")
-            out.flush()
+            with out.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
             show(row)
             rows.append((family, row))
     finally:
         stop(stress)
-        out.close()
 
     healthy_rows = [r for f, r in rows if f == "healthy"]
     fault_rows = [r for f, r in rows if f != "healthy"]
