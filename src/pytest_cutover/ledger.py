@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,13 +113,45 @@ def record_from_verdict(doc: dict[str, Any], now: dt.datetime | None = None) -> 
 def phase_selects(phase: str, marker: str) -> bool:
     """Whether a run of `phase` (a -m expression or a phase name) selects a check marked only
     `marker`; a phase that is not an expression is compared by name."""
-    from _pytest.mark.expression import Expression
-
+    tokens = re.findall(r"\(|\)|[^\s()]+", phase)
+    if not tokens or any(not re.fullmatch(r"[()]|[A-Za-z_][A-Za-z0-9_]*", t) for t in tokens):
+        return phase == marker  # a phase name ("staging-verification"), not an expression
     try:
-        expression = Expression.compile(phase)
-    except (SyntaxError, ValueError):  # pytest's ParseError is a SyntaxError subclass
+        value, rest = _or(tokens, marker)
+    except (IndexError, ValueError):
         return phase == marker
-    return bool(expression.evaluate(lambda name, **_: name == marker))
+    return value if not rest else phase == marker
+
+
+# -m's grammar (or < and < not < parentheses), over one marker: small enough to keep this pure.
+def _or(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    value, tokens = _and(tokens, marker)
+    while tokens and tokens[0] == "or":
+        right, tokens = _and(tokens[1:], marker)
+        value = value or right
+    return value, tokens
+
+
+def _and(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    value, tokens = _not(tokens, marker)
+    while tokens and tokens[0] == "and":
+        right, tokens = _not(tokens[1:], marker)
+        value = value and right
+    return value, tokens
+
+
+def _not(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    if tokens[0] == "not":
+        value, rest = _not(tokens[1:], marker)
+        return not value, rest
+    if tokens[0] == "(":
+        value, rest = _or(tokens[1:], marker)
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced parenthesis")
+        return value, rest[1:]
+    if tokens[0] in ("and", "or", ")"):
+        raise ValueError(f"unexpected {tokens[0]!r}")
+    return tokens[0] == marker, tokens[1:]
 
 
 class Ledger:
