@@ -101,3 +101,18 @@ def test_a_run_records_its_phase_in_the_verdict_and_the_ledger(project: Project)
     ledger = Ledger(project.report("history"))
     assert ledger.latest("local", "smoke") is None
     assert ledger.latest("local", "readiness") is not None
+
+
+def test_declared_not_applicable_holds_for_a_dependent_check(project: Project) -> None:
+    project.config('[environments.local.not_applicable]\nkubernetes = "runs on a single VM"\n')
+    project.tests(test_hpa="""
+        from pytest_cutover.fixtures import unless_not_applicable
+
+        def test_autoscaler_follows_the_load(target):
+            unless_not_applicable(target, "kubernetes")
+            raise AssertionError("kubernetes is not configured")
+    """)
+    assert project.run().ret == 0
+    check = project.verdict()["checks"][0]
+    assert check["outcome"] == "not_applicable"
+    assert "runs on a single VM" in check["message"]
