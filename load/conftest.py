@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import blocked, unverified
+from pytest_cutover import blocked, evidence_floor, unverified
 from pytest_cutover.clients import machine
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
@@ -201,18 +201,21 @@ def load_saturation(target: Environment, load_session: LoadSession) -> str | Non
 
 @pytest.fixture
 def measure(measure: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """The plugin's `measure`; a reading of this load run that would fail while its generator
-    was saturated is inconclusive: the check is blocked by the saturation, never NO-GO or
-    ROLLBACK on the app's account."""
-    if "load_session" not in request.fixturenames:
+    """The plugin's `measure`; a client-side latency or error reading of this load run that
+    would fail while its generator was saturated is inconclusive: the check is blocked by the
+    saturation, never NO-GO or ROLLBACK on the app's account. Server-side facts (Prometheus,
+    the HPA) are the app's own and are judged as they are."""
+    if "load_session" not in request.fixturenames or "server_view" in request.fixturenames:
         return measure
 
     def _measure(*args: Any, **kwargs: Any) -> Any:
         try:
             return measure(*args, **kwargs)
         except pytest.fail.Exception as exc:
-            cause = request.getfixturevalue("load_saturation")
-            if cause and not _server_confirms(request, request.node.stash[measurements_key][-1]):
+            reading = request.node.stash[measurements_key][-1]
+            client_side = evidence_floor.statistic_of(str(reading.get("name", ""))) is not None
+            cause = request.getfixturevalue("load_saturation") if client_side else None
+            if cause and not _server_confirms(request, reading):
                 blocked(cause, f"this reading is inconclusive: {exc.msg}")
             raise
 
