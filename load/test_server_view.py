@@ -33,7 +33,8 @@ def test_server_error_ratio_within_thresholds(server_view: ServerView, measure: 
     ratio = server_view.error_ratio_pct()
     promql()
     assert ratio is not None, "Prometheus counted no request of the app during the load window"
-    measure("error_rate_pct", ratio, subject="5xx responses counted by the app (server side)")
+    measure("error_rate_pct", ratio, subject="5xx responses counted by the app (server side)",
+            samples=int(server_view.request_count()))
 
 
 @pytest.mark.checklist("alert.p95-latency")
@@ -168,7 +169,8 @@ def test_cache_hit_ratio_within_thresholds(server_view: ServerView, measure: Mea
     if hits + misses == 0:
         unverified("no cache lookup (cache_hits_total, cache_misses_total) in the load window")
     measure("cache_hit_pct", 100.0 * hits / (hits + misses),
-            subject=f"{hits:.0f} hits, {misses:.0f} misses")
+            subject=f"{hits:.0f} hits, {misses:.0f} misses", samples=int(hits + misses),
+            statistic="ratio")
 
 
 @pytest.mark.checklist("mon.auto-scaling")
