@@ -40,7 +40,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("tls", r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|TLS verification failed",
          "TLS verification failed"),
         ("refused", r"Connection refused|connection failed \(refused", "connection refused"),
-        ("throttled", r"\b429\b.*(?:throttl|too many)|throttled by the target|rate.limited",
+        # the suite's own traffic throttled (blocked causes), never the rate-limit probe's finding
+        ("throttled", r"throttled by the target|the target's rate limit on the suite",
          "throttled by the target (429)"),
         ("saturated", r"load generator.{0,40}saturated|machine (?:was |is )?saturated",
          "the load generator's machine was saturated"),
