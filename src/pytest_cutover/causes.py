@@ -107,12 +107,14 @@ class Cause:
     first: str = ""  # the first check's whole reason, shown when the cause stands for one check
 
     def line(self) -> str:
-        """One reason line: 'CAUSE: 3 checks failed, 37 checks blocked'."""
+        """One reason line: 'CAUSE: 3 checks failed, 37 checks blocked (test_a, test_b, ...)'."""
         if len(self.checks) == 1:
             return self.first
         counts = ", ".join(f"{n} check{'s' if n != 1 else ''} {_WORD.get(o, o)}"
                            for o, n in sorted(self.outcomes.items(), key=lambda x: _rank(x[0])))
-        return f"{self.cause}: {counts}"
+        names = ", ".join(n.split("::")[-1] for n in self.checks[:3])
+        more = f" +{len(self.checks) - 3} more" if len(self.checks) > 3 else ""
+        return f"{self.cause}: {counts} ({names}{more})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"cause": self.cause, "kind": self.kind, "checks": list(self.checks)}

@@ -74,7 +74,9 @@ def test_no_response_blocks_every_check_that_needs_one_by_its_cause(project: Pro
     assert result.ret == 1, result.stdout.str()
     verdict = project.verdict()
     assert verdict["counts"] == {"blocked": 3}, verdict["counts"]
-    assert verdict["reasons"] == [f"connection refused by 127.0.0.1:{port}: 3 checks blocked"]
+    assert verdict["reasons"] == [f"connection refused by 127.0.0.1:{port}: 3 checks blocked "
+                                  "(test_session_cookie_is_httponly, test_no_cookie_leaks_a_domain, "
+                                  "test_health)"]
     assert verdict["causes"][0]["cause"] == f"connection refused by 127.0.0.1:{port}"
     assert verdict["causes"][0]["kind"] == "blocked"
 

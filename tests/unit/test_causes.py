@@ -53,7 +53,8 @@ def test_an_expired_certificate_is_one_reason_listed_first() -> None:
     verdict = decide(results, "local", ["smoke"])
     assert verdict.decision == "NO-GO"
     assert len(verdict.reasons) == 2, verdict.reasons
-    assert verdict.reasons[0] == f"{EXPIRED}: 2 checks failed, 37 checks blocked"
+    assert verdict.reasons[0].startswith(f"{EXPIRED}: 2 checks failed, 37 checks blocked (test_0, ")
+    assert verdict.reasons[0].endswith(" +36 more)")
     first = verdict.causes[0]
     assert (first["cause"], first["kind"], len(first["checks"])) == (EXPIRED, "failed", 39)
 
@@ -64,7 +65,8 @@ def test_a_cause_without_host_joins_the_one_that_names_it() -> None:
     results.append(CheckResult("t.py::test_ready", "failed",
                                "GET /api/health failed: connection failed (refused or reset)"))
     verdict = decide(results, "local", ["smoke"])
-    assert verdict.reasons == [f"{refused}: 1 check failed, 5 checks blocked"]
+    assert verdict.reasons == [f"{refused}: 1 check failed, 5 checks blocked "
+                               f"(test_0, test_1, test_2 +3 more)"]
 
 
 def test_unrelated_failures_keep_their_own_lines_after_the_root_causes() -> None:
@@ -72,7 +74,8 @@ def test_unrelated_failures_keep_their_own_lines_after_the_root_causes() -> None
                for n in range(3)]
     results.append(CheckResult("t.py::test_version", "failed", "deployed 1.9 (expected 2.0)"))
     verdict = decide(results, "local", ["smoke"])
-    assert verdict.reasons == ["throttled by the target (429): 3 checks blocked",
+    assert verdict.reasons == ["throttled by the target (429): 3 checks blocked "
+                               "(test_0, test_1, test_2)",
                                "t.py::test_version failed: deployed 1.9 (expected 2.0)"]
 
 
