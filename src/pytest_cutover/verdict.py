@@ -109,7 +109,9 @@ def decide(results: list[CheckResult], environment: str, markers: list[str]) -> 
     else:
         decision = GO
     evaluated = [t.to_dict() for t in rollback_triggers.evaluate(results)]
-    found = _rollback_causes(rollback) + [c.to_dict() for c in grouped]
+    fired = _rollback_causes(rollback)
+    rolled = {n for c in fired for n in c["checks"]}  # a check that fired is said once, there
+    found = fired + [c.to_dict() for c in grouped if not set(c.checks) <= rolled]
     return Verdict(decision, reasons, warnings, rollback, environment, markers, counts, evaluated,
                    found)
 

@@ -88,3 +88,14 @@ def test_a_blocked_check_never_fires_rollback() -> None:
     assert verdict.decision == "NO-GO"
     assert verdict.rollback_reasons == []
     assert all(t["state"] != "fired" for t in verdict.triggers)
+
+
+def test_a_check_that_fired_rollback_is_one_cause_not_two() -> None:
+    fired = CheckResult("e2e/test_login.py::test_login", "failed", "step 'sign in' failed",
+                        rollback_triggers=["critical_flow"])
+    other = CheckResult("smoke/test_v.py::test_version", "failed", "deployed 1.9")
+    verdict = decide([fired, other], "local", ["e2e"])
+    assert verdict.decision == "ROLLBACK"
+    assert [(c["kind"], c["checks"]) for c in verdict.causes] == [
+        ("rollback", ["e2e/test_login.py::test_login"]),
+        ("failed", ["smoke/test_v.py::test_version"])]
