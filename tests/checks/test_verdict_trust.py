@@ -48,3 +48,15 @@ def test_a_closed_port_leaves_no_check_passed_and_one_cause(ilsref):
     reasons = run.verdict["reasons"]
     assert reasons[0].startswith(f"connection refused by localhost:{port}"), reasons
     assert len(reasons) <= 3, reasons
+
+
+def test_browser_flows_that_cannot_reach_the_target_are_blocked_never_rollback(ilsref):
+    port = _closed_port()
+    config = ilsref.config_with(f'base_url = "https://localhost:{port}"\n')
+    run = ilsref.suite("e2e", config=config, timeout_s=300)
+    assert (run.returncode, run.verdict["decision"]) == (1, "NO-GO"), run.explain()
+    flows = {c["nodeid"]: c["outcome"] for c in run.verdict["checks"]}
+    assert flows and set(flows.values()) <= {"blocked", "not_applicable"}, flows
+    assert run.verdict["reasons"][0].startswith(f"connection refused by localhost:{port}"), (
+        run.verdict["reasons"])
+    assert not run.verdict["rollback_reasons"], run.verdict["rollback_reasons"]
