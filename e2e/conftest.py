@@ -18,7 +18,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Response, expect
 
 from e2e.flowkit import Flow, Tracing, describe_failure, origin_of
-from pytest_cutover import outcomes, unverified
+from pytest_cutover import blocked, causes, outcomes, unverified
+from pytest_cutover.clients.http import HttpClient
 from pytest_cutover.clients.testdata import SuiteData
 from pytest_cutover.e2e_profile import FLOWS, E2eProfile, resolve
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
@@ -79,11 +80,27 @@ def _own_origins(base_url: str, target: Environment) -> frozenset[str]:
     return frozenset(origin for origin in map(origin_of, urls) if origin)
 
 
+@pytest.fixture(scope="session")
+def preflight(target: Environment) -> tuple[str, str] | None:
+    """Can a flow start at all? One request to the base URL: (cause, detail) when no response
+    came (refused, TLS verification failed), so every flow is blocked by it instead of failing
+    on it one by one (and no critical flow fires ROLLBACK for a target it never reached)."""
+    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=target.timeout_s)
+    try:
+        result = client.get("/")
+    finally:
+        client.close()
+    cause = causes.no_response_cause(result.url, result.error) if result.status is None else None
+    return (cause, result.describe()) if cause else None
+
+
 @pytest.fixture
 def flow(request: pytest.FixtureRequest, page: Page, context: BrowserContext, base_url: str,
-         target: Environment, e2e_profile: E2eProfile, evidence: Callable[..., None]
-         ) -> Iterator[Flow]:
+         target: Environment, e2e_profile: E2eProfile, evidence: Callable[..., None],
+         preflight: tuple[str, str] | None) -> Iterator[Flow]:
     """The flow this check walks, on pytest-playwright's page (one fresh context per check)."""
+    if preflight is not None:
+        blocked(*preflight)
     page.set_default_timeout(e2e_profile.action_timeout_ms)
     page.set_default_navigation_timeout(e2e_profile.navigation_timeout_ms)
     config = request.config
@@ -198,6 +215,9 @@ def sign_in(page: Page, flow: Flow, target: Environment, e2e_profile: E2eProfile
         path = e2e_profile.routes["api_login"]
         answer = page.request.post(path, data={"email": account.email, "password": account.password},
                                    timeout=e2e_profile.navigation_timeout_ms)
+        if answer.status == 429:  # the flow cannot start; the login flow itself judges login
+            blocked("throttled by the target (429) at sign-in",
+                    f"POST {path} for the {role} account answered 429")
         if answer.status != 200:
             pytest.fail(f"POST {path} for the {role} account {account.email!r} answered "
                         f"{answer.status} (expected 200): {answer.text()[:200]!r}", pytrace=False)

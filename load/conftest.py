@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import blocked, evidence_floor, unverified
+from pytest_cutover.clients import machine
 from pytest_cutover.clients.locust import LoadRun, LocustRunner
 from pytest_cutover.clients.promql import PromClient, PromError
 from pytest_cutover.clients.serverview import ServerView
@@ -30,9 +32,10 @@ from pytest_cutover.loadplan import (
     LoadPlan,
     PlanError,
     plan,
+    setting,
 )
 from pytest_cutover.settings import Environment, Unavailable
-from pytest_cutover.stash import leak_log_key, settings_key
+from pytest_cutover.stash import leak_log_key, measurements_key, settings_key
 from pytest_cutover.thresholds import Threshold
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -46,8 +49,10 @@ class LoadSession:
     end: float  # epoch seconds, when Locust had exited
     hpa_samples: list[dict[str, Any]] = field(default_factory=list)
     hpa_problem: str = ""
+    hpa_not_applicable: str = ""  # kubernetes declared not applicable: the reason given
     orders: SuiteData | None = None  # the orders the load created, removed after the run
     cleanup_problem: str = ""
+    machine: machine.MachineLoad = field(default_factory=machine.MachineLoad)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -87,7 +92,12 @@ def _credentials(target: Environment, load_plan: LoadPlan) -> dict[str, str]:
 
 def _hpa_sampler(target: Environment, session: LoadSession) -> Callable[[], None] | None:
     kube = target.data.get("kubernetes")
-    if not kube or target.not_applicable_reason("kubernetes"):
+    declared = target.not_applicable_reason("kubernetes")
+    if declared:
+        session.hpa_not_applicable = (f"kubernetes is declared not applicable for "
+                                      f"{target.name!r}: {declared}")
+        return None
+    if not kube:
         session.hpa_problem = "kubernetes is not configured for this environment"
         return None
     from pytest_cutover.clients.k8s import K8s, KubeUnavailable
@@ -130,7 +140,16 @@ def load_session(target: Environment, load_plan: LoadPlan, tmp_path_factory: pyt
     _await_fresh_scrape(target)
     start = time.time()
     session = LoadSession(run=None, start=start, end=start)  # type: ignore[arg-type]
-    session.run = runner.run(load_plan, target.base_url, env, on_poll=_hpa_sampler(target, session))
+    hpa = _hpa_sampler(target, session)
+
+    def on_poll() -> None:  # the machine's CPU during the run decides whether a reading counts
+        session.machine.sample()
+        if hpa is not None:
+            hpa()
+
+    session.machine.sample()
+    session.run = runner.run(load_plan, target.base_url, env, on_poll=on_poll)
+    session.machine.sample()
     session.end = time.time()
     _scan_samples(pytestconfig, folder)
     _remove_orders(target, session, prefix)
@@ -185,6 +204,56 @@ def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> No
         session.orders.remove()
     except Exception as exc:  # noqa: BLE001 - reported by the hygiene check, never swallowed
         session.cleanup_problem = f"removing the orders {prefix}* failed: {type(exc).__name__}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def load_saturation(target: Environment, load_session: LoadSession) -> str | None:
+    """Why this load run cannot judge the target (its generator saturated), or None."""
+    limit = float(setting(target.data.get("load", {}), "generator_max_cpu_pct"))
+    busiest = load_session.run.busiest_generator
+    return machine.saturation(load_session.machine, busiest.cpu_pct if busiest else None, limit)
+
+
+@pytest.fixture
+def measure(measure: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """The plugin's `measure`; a client-side latency or error reading of this load run that
+    would fail while its generator was saturated is inconclusive: the check is blocked by the
+    saturation, never NO-GO or ROLLBACK on the app's account. Server-side facts (Prometheus,
+    the HPA) are the app's own and are judged as they are."""
+    if "load_session" not in request.fixturenames or "server_view" in request.fixturenames:
+        return measure
+
+    def _measure(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return measure(*args, **kwargs)
+        except pytest.fail.Exception as exc:
+            reading = request.node.stash[measurements_key][-1]
+            client_side = evidence_floor.statistic_of(str(reading.get("name", ""))) is not None
+            cause = request.getfixturevalue("load_saturation") if client_side else None
+            if cause and not _server_confirms(request, reading):
+                blocked(cause, f"this reading is inconclusive: {exc.msg}")
+            raise
+
+    return _measure
+
+
+def _server_confirms(request: pytest.FixtureRequest, reading: dict[str, Any]) -> bool:
+    """Whether the app's own account (Prometheus, server side) fails the same level as a client
+    reading: then the app is slow or failing by itself, whatever the generator's state. A
+    saturated generator inflates the client's numbers only; the server's are its own."""
+    name = str(reading.get("name", ""))
+    if "server side" in str(reading.get("subject", "")):
+        return True  # the reading is the server's own
+    try:
+        view = request.getfixturevalue("server_view")
+        path = re.match(r"[A-Z]+ (/\S*) \(budget", str(reading.get("subject", "")))
+        value = (view.p95_ms(path[1] if path else None) if "p95" in name else
+                 view.error_ratio_pct() if "error_rate" in name else None)
+    except (pytest.skip.Exception, PromError):
+        return False
+    level = reading.get("crit") if reading.get("level") == "critical" else reading.get("rollback_at")
+    level = level if level is not None else reading.get("crit")
+    return value is not None and level is not None and float(value) > float(level)
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import evidence_floor, unverified
 from pytest_cutover.clients.locust import LoadRun
 from pytest_cutover.loadstats import HISTORY_EVIDENCE, budget_for
 from pytest_cutover.thresholds import Threshold
@@ -48,7 +49,8 @@ def test_error_rate_within_thresholds(load_run: LoadRun, measure: Callable[..., 
     assert load_run.stats is not None
     total = load_run.stats.total
     measure("error_rate_pct", total.error_rate_pct,
-            subject=f"{total.failures} of {total.requests} requests under load")
+            subject=f"{total.failures} of {total.requests} requests under load",
+            samples=total.requests)
 
 
 @pytest.mark.checklist("success.error-rate")
@@ -57,50 +59,91 @@ def test_error_rate_meets_the_success_criterion(load_run: LoadRun, measure: Call
     assert load_run.stats is not None
     total = load_run.stats.total
     measure("error_rate_pct", total.error_rate_pct, load_threshold("success_error_rate_pct"),
-            subject="the success criterion 'error rate < 1 %'")
+            subject="the success criterion 'error rate < 1 %'", samples=total.requests)
 
 
 @pytest.mark.checklist("app.performance-benchmarks", "mon.p95-latency", "verify.response-times")
 def test_p95_latency_within_thresholds(load_run: LoadRun, measure: Callable[..., object]) -> None:
     assert load_run.stats is not None
     total = load_run.stats.total
-    measure("p95_ms", total.p95_ms, subject=f"all {total.requests} requests (client side)")
+    measure("p95_ms", total.p95_ms, subject=f"all {total.requests} requests (client side)",
+            samples=total.requests)
 
 
 @pytest.mark.checklist("success.p95-latency")
 def test_p95_latency_meets_the_success_criterion(load_run: LoadRun, measure: Callable[..., object],
                                                  load_threshold: Callable[[str], Threshold]) -> None:
     assert load_run.stats is not None
-    measure("p95_ms", load_run.stats.total.p95_ms, load_threshold("success_p95_ms"),
-            subject="the success criterion 'P95 < 500 ms'")
+    total = load_run.stats.total
+    measure("p95_ms", total.p95_ms, load_threshold("success_p95_ms"),
+            subject="the success criterion 'P95 < 500 ms'", samples=total.requests)
 
 
 @pytest.mark.checklist("app.load-test")
 def test_p99_latency_within_thresholds(load_run: LoadRun, measure: Callable[..., object]) -> None:
     assert load_run.stats is not None
-    measure("p99_ms", load_run.stats.total.p99_ms, subject="all requests (client side)")
+    total = load_run.stats.total
+    measure("p99_ms", total.p99_ms, subject=f"all {total.requests} requests (client side)",
+            samples=total.requests)
 
 
 @pytest.mark.checklist("app.performance-benchmarks")
 def test_endpoint_p95_within_its_budget(load_run: LoadRun, budget: str,
-                                        measure: Callable[..., object]) -> None:
+                                        measure: Callable[..., object], target: Any, http: Any,
+                                        load_saturation: str | None,
+                                        evidence: Callable[..., None]) -> None:
     assert load_run.stats is not None
     budgets = load_run.plan.budgets
     governed = [e for e in load_run.stats.matching(budget) if budget_for(e.name, budgets) == budget]
     assert governed, (f"no request under load matched the budget {budget!r} "
                       f"(names seen: {', '.join(sorted({e.name for e in load_run.stats.endpoints}))})")
     worst = max(governed, key=lambda e: e.p95_ms)
-    measure("endpoint_p95_ms", worst.p95_ms, Threshold(**{"unit": "ms", **budgets[budget]}),
-            subject=f"{worst.method} {worst.name} (budget {budget!r}, {worst.requests} requests)")
+    threshold = Threshold(**{"unit": "ms", **budgets[budget]})
+    subject = f"{worst.method} {worst.name} (budget {budget!r}, {worst.requests} requests)"
+    needed = evidence_floor.too_few(worst.requests, "p95", target.data.get("min_samples"))
+    if (threshold.fails(worst.p95_ms) and not needed and not load_saturation
+            and worst.method == "GET" and _plain_path(worst.name)):
+        # like smoke: a failing reading is re-measured before it decides (no path parameters,
+        # no login: only what one plain GET can repeat)
+        again = _p95_of([http.get(worst.name) for _ in range(REMEASURE_REQUESTS)], evidence)
+        if again is not None and not threshold.fails(again):
+            measure("endpoint_p95_ms_under_load", worst.p95_ms,
+                    Threshold(warn=threshold.crit or threshold.warn, unit="ms"), subject=subject)
+            measure("endpoint_p95_ms", again, threshold, samples=REMEASURE_REQUESTS,
+                    subject=f"{worst.method} {worst.name} re-measured with {REMEASURE_REQUESTS} "
+                            f"requests after {worst.p95_ms:.0f} ms under load: not confirmed")
+            return
+        if again is not None:
+            subject += f"; confirmed by a re-measure: P95 {again:.0f} ms of {REMEASURE_REQUESTS}"
+    measure("endpoint_p95_ms", worst.p95_ms, threshold, subject=subject,
+            samples=worst.requests, statistic="p95")
 
 
-def test_load_generator_is_not_saturated(load_run: LoadRun, measure: Callable[..., object],
+REMEASURE_REQUESTS = 20  # the default minimum for a P95
+
+
+def _plain_path(name: str) -> bool:
+    return name.startswith("/") and not any(c in name for c in "{}:*?[")
+
+
+def _p95_of(results: list[Any], evidence: Callable[..., None]) -> float | None:
+    """Nearest-rank P95 of the answered requests (None when any got no answer)."""
+    evidence("re-measure of a failing budget", "\n".join(r.describe() for r in results))
+    if not results or any(r.status is None for r in results):
+        return None
+    times = sorted(r.elapsed_ms for r in results)
+    return times[max(0, math.ceil(0.95 * len(times)) - 1)]
+
+
+def test_load_generator_is_not_saturated(load_run: LoadRun, load_session: Any,
+                                         measure: Callable[..., object],
                                          load_threshold: Callable[[str], Threshold],
                                          evidence: Callable[..., None]) -> None:
-    """A generator above ~90 % CPU measures its own queueing, not the target (warning only)."""
+    """A generator above ~90 % CPU measures its own queueing, not the target (warning only;
+    a failing reading taken on a saturated generator is blocked by load/conftest.py)."""
     evidence("generator processes", "\n".join(
-        f"{p.role}: {p.cpu_pct:.0f} % of a core over {p.wall_s:.1f} s, exit {p.exit_code}"
-        for p in load_run.processes))
+        [f"{p.role}: {p.cpu_pct:.0f} % of a core over {p.wall_s:.1f} s, exit {p.exit_code}"
+         for p in load_run.processes] + [f"machine: {load_session.machine.describe()}"]))
     busiest = load_run.busiest_generator
     assert busiest is not None, "no load generator process was recorded"
     measure("generator_cpu_pct", busiest.cpu_pct, load_threshold("generator_cpu_pct"),

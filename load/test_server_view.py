@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import not_applicable, unverified
 from pytest_cutover.clients.locust import LoadRun
 from pytest_cutover.clients.serverview import ServerView, locust_name
 from pytest_cutover.loadplan import setting
@@ -33,7 +33,8 @@ def test_server_error_ratio_within_thresholds(server_view: ServerView, measure: 
     ratio = server_view.error_ratio_pct()
     promql()
     assert ratio is not None, "Prometheus counted no request of the app during the load window"
-    measure("error_rate_pct", ratio, subject="5xx responses counted by the app (server side)")
+    measure("error_rate_pct", ratio, subject="5xx responses counted by the app (server side)",
+            samples=int(server_view.request_count()))
 
 
 @pytest.mark.checklist("alert.p95-latency")
@@ -168,7 +169,8 @@ def test_cache_hit_ratio_within_thresholds(server_view: ServerView, measure: Mea
     if hits + misses == 0:
         unverified("no cache lookup (cache_hits_total, cache_misses_total) in the load window")
     measure("cache_hit_pct", 100.0 * hits / (hits + misses),
-            subject=f"{hits:.0f} hits, {misses:.0f} misses")
+            subject=f"{hits:.0f} hits, {misses:.0f} misses", samples=int(hits + misses),
+            statistic="ratio")
 
 
 @pytest.mark.checklist("mon.auto-scaling")
@@ -179,6 +181,8 @@ def test_autoscaler_runs_the_replicas_it_recommends(load_session: Any, measure: 
     """Sampled while the load ran: the HPA computes a recommendation (ScalingActive) and the
     workload reaches it; a recommendation left unmet to the end of the load is an app that
     ignores its autoscaler."""
+    if load_session.hpa_not_applicable:
+        not_applicable(load_session.hpa_not_applicable)
     samples = [s for s in load_session.hpa_samples if s["hpa"] is not None]
     if not load_session.hpa_samples:
         unverified(f"the HPA could not be read during the load: "

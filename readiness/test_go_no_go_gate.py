@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.fixtures import secret_or_unverified
+from pytest_cutover.fixtures import secret_or_unverified, unless_not_applicable
 from pytest_cutover.stash import settings_key
 from pytest_cutover.thresholds import Threshold
 
@@ -38,6 +38,7 @@ def test_latest_readiness_run_had_every_blocking_check_green(ledger, target, mea
 
 
 def _staging_component(staging, name: str) -> dict:
+    unless_not_applicable(staging, name)
     table = staging.data.get(name)
     if not isinstance(table, dict) or not table.get("url"):
         unverified(f"staging ({staging.name}) has no {name} configured")

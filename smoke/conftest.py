@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import unverified
+from pytest_cutover import blocked, causes, unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
 from pytest_cutover.clients.prefetch import DEFAULT_MAX_IN_FLIGHT, Planned, Prefetch
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
@@ -53,6 +53,7 @@ class Readiness:
     waited_s: float
     attempts: int
     last: str  # HttpResult.describe() of the last attempt
+    cause: str | None = None  # why no response came (connection refused ...), when none came
 
     def explain(self) -> str:
         return (f"GET {self.path} did not answer 200 within {self.waited_s:.0f} s "
@@ -183,7 +184,7 @@ def wait_for_health(client: HttpClient, path: str, wait_s: float, poll_s: float)
     """
     started = time.monotonic()
     deadline = started + wait_s
-    attempts, last = 0, "no attempt"
+    attempts, last, cause = 0, "no attempt", None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -191,10 +192,12 @@ def wait_for_health(client: HttpClient, path: str, wait_s: float, poll_s: float)
         attempts += 1
         result = client.get(path, verify=False, timeout_s=max(0.5, min(client.timeout_s, remaining)))
         last = result.describe()
+        cause = causes.no_response_cause(client.url(path), result.error) if result.status is None \
+            else None
         if result.status == 200:
             return Readiness(True, path, time.monotonic() - started, attempts, last)
         time.sleep(max(0.0, min(poll_s, deadline - time.monotonic())))
-    return Readiness(False, path, time.monotonic() - started, attempts, last)
+    return Readiness(False, path, time.monotonic() - started, attempts, last, cause)
 
 
 @pytest.fixture(scope="session")
@@ -212,9 +215,12 @@ def readiness(target: Environment, smoke_timeout_s: float) -> Readiness:
 
 @pytest.fixture(autouse=True)
 def target_answers(readiness: Readiness) -> None:
-    """Fail fast: once the target is known not to answer, no check waits for its own timeout."""
+    """Fail fast: once the target is known not to answer, no check waits for its own timeout.
+    The check did not run its flow: it is blocked by the target's state (the ready-wait check
+    itself is the one that fails)."""
     if not readiness.ready:
-        pytest.fail(f"target not ready, check not attempted: {readiness.explain()}", pytrace=False)
+        blocked(readiness.cause or f"target not ready ({readiness.path} did not answer 200)",
+                readiness.explain())
 
 
 def account_named(target: Environment, name: str) -> Account:
@@ -251,10 +257,12 @@ def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
     client = _new_client(target, smoke_timeout_s)
     issued: dict[str, str] = {}
     refused: dict[str, str] = {}  # a failed login is not retried by every check that needs it
+    unreached: dict[str, str] = {}  # login got no answer (refused, TLS) or was throttled: cause
 
     def _token(name: str) -> str:
         if not readiness.ready:
-            pytest.fail(f"target not ready: {readiness.explain()}", pytrace=False)
+            blocked(readiness.cause or f"target not ready ({readiness.path} did not answer 200)",
+                    readiness.explain())
         if name not in issued and name not in refused:
             account = account_named(target, name)
             result = log_in(client, target, account.email, account.password)
@@ -265,6 +273,12 @@ def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
                 # (no "token:" in the text: the redactor would mask what follows it)
                 refused[name] = (f"login of the {name!r} account failed, so the check cannot "
                                  f"authenticate: {result.describe()}")
+                if result.status is None or result.status == 429:
+                    unreached[name] = (causes.no_response_cause(client.url(
+                        target.profile["login_path"]), result.error) if result.status is None
+                        else "throttled by the target (429) at login") or ""
+        if unreached.get(name):  # the flow could not start: the login check itself judges login
+            blocked(unreached[name], refused[name])
         if name in refused:
             pytest.fail(refused[name], pytrace=False)
         return issued[name]

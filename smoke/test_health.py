@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.clients.http import HttpClient
+from pytest_cutover.fixtures import CheckHttpClient
 
 pytestmark = pytest.mark.checklist("verify.health-green", "verify.deployment-verification",
                                    "t24.staging-healthy")
@@ -57,7 +57,8 @@ def detailed_answer(target, smoke_timeout_s, readiness):
     dependency is down)."""
     if not readiness.ready:
         return None  # the readiness guard fails each check; do not wait for a timeout here
-    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=smoke_timeout_s)
+    # no response (refused, TLS verification failed) blocks the three claims by that cause
+    client = CheckHttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=smoke_timeout_s)
     try:
         return client.get(target.profile["detailed_health_path"])
     finally:

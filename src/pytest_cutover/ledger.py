@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +44,20 @@ class Record:
     checks: tuple[CheckOutcome, ...] = ()
     target: str = ""
     report: str = ""  # this run's archived report, relative to the ledger folder ("" if none)
+    # what the run was run as: its -m expression or --cutover-phase ("" for records before it,
+    # or a run of everything): `covers` reads it rather than the markers its checks carried
+    phase: str = ""
 
     def age(self, now: dt.datetime) -> dt.timedelta:
         return now - self.time
 
     def covers(self, marker: str) -> bool:
-        return marker in self.markers
+        """Whether this run was a run of `marker`'s phase: its phase selects a check that carries
+        only that marker (`-m "smoke or e2e"` covers smoke; `-m readiness` does not, even when
+        some readiness checks also carry the smoke marker). Without a phase: the markers seen."""
+        if not self.phase:
+            return marker in self.markers
+        return phase_selects(self.phase, marker)
 
     def checks_for(self, item_id: str) -> list[CheckOutcome]:
         return [c for c in self.checks if item_id in c.checklist]
@@ -69,6 +78,7 @@ class Record:
                 "kind": self.kind, "release": self.release, "markers": list(self.markers),
                 "verdict": self.verdict, "counts": self.counts, "target": self.target,
                 **({"report": self.report} if self.report else {}),
+                **({"phase": self.phase} if self.phase else {}),
                 "checks": [{"nodeid": c.nodeid, "outcome": c.outcome,
                             "checklist": list(c.checklist), "blocking": c.blocking}
                            for c in self.checks]}
@@ -82,6 +92,7 @@ class Record:
             release=data.get("release"), markers=tuple(data.get("markers", ())),
             verdict=str(data["verdict"]), counts=dict(data.get("counts", {})),
             target=str(data.get("target", "")), report=str(data.get("report", "")),
+            phase=str(data.get("phase", "")),
             checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                       bool(c.get("blocking", True)))
                          for c in data.get("checks", ())))
@@ -94,9 +105,53 @@ def record_from_verdict(doc: dict[str, Any], now: dt.datetime | None = None) -> 
         time=now or dt.datetime.now(dt.UTC), environment=doc["environment"],
         kind=doc.get("environment_kind", "other"), release=doc.get("release"), markers=markers,
         verdict=doc["decision"], counts=dict(doc.get("counts", {})), target=doc.get("target", ""),
-        report=str(doc.get("report_archive", "")),
+        report=str(doc.get("report_archive", "")), phase=str(doc.get("phase") or ""),
         checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                   bool(c.get("blocking", True))) for c in doc.get("checks", [])))
+
+
+def phase_selects(phase: str, marker: str) -> bool:
+    """Whether a run of `phase` (a -m expression or a phase name) selects a check marked only
+    `marker`; a phase that is not an expression is compared by name."""
+    tokens = re.findall(r"\(|\)|[^\s()]+", phase)
+    if not tokens or any(not re.fullmatch(r"[()]|[A-Za-z_][A-Za-z0-9_]*", t) for t in tokens):
+        return phase == marker  # a phase name ("staging-verification"), not an expression
+    try:
+        value, rest = _or(tokens, marker)
+    except (IndexError, ValueError):
+        return phase == marker
+    return value if not rest else phase == marker
+
+
+# -m's grammar (or < and < not < parentheses), over one marker: small enough to keep this pure.
+def _or(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    value, tokens = _and(tokens, marker)
+    while tokens and tokens[0] == "or":
+        right, tokens = _and(tokens[1:], marker)
+        value = value or right
+    return value, tokens
+
+
+def _and(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    value, tokens = _not(tokens, marker)
+    while tokens and tokens[0] == "and":
+        right, tokens = _not(tokens[1:], marker)
+        value = value and right
+    return value, tokens
+
+
+def _not(tokens: list[str], marker: str) -> tuple[bool, list[str]]:
+    if tokens[0] == "not":
+        value, rest = _not(tokens[1:], marker)
+        return not value, rest
+    if tokens[0] == "(":
+        value, rest = _or(tokens[1:], marker)
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced parenthesis")
+        return value, rest[1:]
+    if tokens[0] in ("and", "or", ")"):
+        raise ValueError(f"unexpected {tokens[0]!r}")
+    return tokens[0] == marker, tokens[1:]
 
 
 class Ledger:

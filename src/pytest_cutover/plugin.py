@@ -74,6 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cutover-notify", metavar="URL", action="append", default=[],
                     help="post the verdict to this chat webhook (Slack-compatible JSON; "
                          "repeatable; also [environments.X.notify]); a failed post only warns")
+    group.addoption("--cutover-phase", metavar="NAME", default=None,
+                    help="the phase this run stands for in the ledger (e.g. smoke, readiness, load); "
+                         "default: the -m expression; later runs read the ledger by phase")
     parser.addini("cutover_env", "default cutover environment")
     parser.addini("cutover_config", "path of cutover.toml, relative to the ini file")
     parser.addini("cutover_reports", "folder for report files", default="reports")
@@ -151,12 +154,20 @@ def run_facts(config: pytest.Config, settings: Any) -> dict[str, Any]:
     started = dt.datetime.fromtimestamp(config.stash[started_key], dt.UTC)
     allowed = config.getoption("--cutover-allow-destructive")
     return {"run_id": f"{settings.environment.name}-{started:%Y%m%dT%H%M%S}-{os.getpid()}",
+            # what the ledger files this run under: a run of `-m readiness` whose checks also
+            # carry the smoke marker is a readiness run, not the latest smoke run
+            "phase": run_phase(config),
             "destructive_allowed": allowed or None,
             "destructive_note": (f"destructive checks ALLOWED against {allowed!r} "
                                  f"(--cutover-allow-destructive={allowed})" if allowed else
                                  "destructive checks refused (no --cutover-allow-destructive)"
                                  if settings.environment.is_production else
                                  "destructive checks run (environment is not of kind production)")}
+
+
+def run_phase(config: pytest.Config) -> str:
+    """--cutover-phase, else the -m expression, else "" (every check the paths hold)."""
+    return str(config.getoption("--cutover-phase") or config.option.markexpr or "").strip()
 
 
 def validate_run(config: pytest.Config) -> tuple[Any, Any, list[str], str]:

@@ -151,6 +151,9 @@ LOAD = {
     "post_launch_window": K(STR, "window the post-launch checks judge (also $CUTOVER_POST_LAUNCH_WINDOW)",
                             "1h", pattern=r"\d+[mhd]", example="1h, 24h, 7d"),
     "error_log_patterns": STRLIST, "max_error_log_lines": INT,
+    "generator_max_cpu_pct": K(NUMBER, "above this CPU use (the generator's process or the whole "
+                               "machine, during the run) a failing load reading is inconclusive: "
+                               "blocked, not NO-GO", 90.0, lo=1, hi=100),
 }
 
 # What the suite's own traffic may cost the target (docs/traffic-budget.md).
@@ -207,6 +210,13 @@ COMPONENTS: dict[str, Any] = {
     "ledger": LEDGER,
 }
 
+# Enough evidence (pytest_cutover.evidence_floor): below these a failing reading only warns.
+MIN_SAMPLES = {
+    "p95": K(INT, "fewest samples a P95 (or P90) is judged failed on", 20, lo=1),
+    "p99": K(INT, "fewest samples a P99 is judged failed on", 100, lo=1),
+    "ratio": K(INT, "fewest samples an error rate or other ratio is judged failed on", 20, lo=1),
+}
+
 # Chat webhooks that receive the verdict (report/notify.py); --cutover-notify adds URLs.
 NOTIFY = {
     "urls": STRLIST,  # webhook URLs without a secret in them
@@ -226,6 +236,7 @@ ENVIRONMENT: dict[str, Any] = {
     "env_file": PATH, "include": PATH, "description": STR, "timeout_s": NUMBER,
     "signoffs": PATH, "notify": NOTIFY, "traffic": TRAFFIC,
     "not_applicable": TABLE, "thresholds": MapOf(THRESHOLD),
+    "min_samples": MIN_SAMPLES,
     **COMPONENTS,
 }
 

@@ -58,6 +58,8 @@ def _unit(m: dict[str, Any]) -> str:
 def _measured(trigger: Trigger, part: str, results: Iterable[Result]) -> None:
     fired, seen = [], []
     for r in results:
+        if r.outcome == "blocked":  # its flow did not run: its readings judge nothing
+            continue
         for m in r.measurements:
             if part not in str(m.get("name", "")) or m.get("rollback_at") is None:
                 continue

@@ -103,12 +103,21 @@ class Reference:
     def smoke(self, *args: str) -> SmokeRun:
         return self.suite("smoke", *args)
 
-    def suite(self, marker: str, *args: str, timeout_s: float = SMOKE_RUN_TIMEOUT_S) -> SmokeRun:
+    def config_with(self, extra: str) -> Path:
+        """Another cutover.toml whose `local` environment overrides the deployment's keys with
+        `extra` (TOML lines of the environment's table, e.g. a base_url on a closed port)."""
+        self._runs += 1
+        path = self.workdir / f"cutover-{self._runs}.toml"
+        path.write_text(self.config.read_text() + extra.strip() + "\n")
+        return path
+
+    def suite(self, marker: str, *args: str, timeout_s: float = SMOKE_RUN_TIMEOUT_S,
+              config: Path | None = None) -> SmokeRun:
         """`pytest -m MARKER` (options in `--opt=value` form: a bare path-like value would be
         taken for a test path when pytest picks its rootdir)."""
         self._runs += 1
         reports = self.workdir / f"run-{self._runs}"
-        command = [PYTHON, "-m", "pytest", "-m", marker, f"--cutover-config={self.config}",
+        command = [PYTHON, "-m", "pytest", "-m", marker, f"--cutover-config={config or self.config}",
                    "--cutover-env=local", "-p", "no:cacheprovider",
                    f"--cutover-reports={reports}", f"--html={reports / 'go-no-go.html'}",
                    f"--junitxml={reports / 'junit.xml'}", "-q", *args]

@@ -121,8 +121,9 @@ def test_healthy_report_draws_the_load_run_with_its_threshold_lines(healthy_load
 
 
 @pytest.mark.parametrize(("fault", "decision", "failing", "p95_level"), [
-    # overall P95 ~710 ms: warning; but health's budget (P95 < 200 ms) is critical: NO-GO
-    pytest.param("latency_700ms", "NO-GO", "test_endpoint_p95_within_its_budget[/api/health]",
+    # overall P95 ~710 ms: warning; but the success criterion (P95 < 500 ms) is missed: NO-GO.
+    # (Health's own budget sees a handful of requests in this short profile: too few to judge.)
+    pytest.param("latency_700ms", "NO-GO", "test_p95_latency_meets_the_success_criterion",
                  "warning", id="latency_700ms"),
     pytest.param("latency_1500ms", "NO-GO", "test_p95_latency_within_thresholds", "critical",
                  id="latency_1500ms"),

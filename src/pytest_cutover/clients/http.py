@@ -264,6 +264,8 @@ def _is_login(body: Any) -> bool:
 
 
 def _short_error(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectTimeout):  # no connection: not the same as a slow answer
+        return "timed out connecting"
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.SSLError):

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from pytest_cutover import humanize
+from pytest_cutover.causes import signature
 from pytest_cutover.checklist import PHASES, Item
 
 # The plan's phases and sections as the status grid shows them: (label, phase, section or None).
@@ -80,11 +81,7 @@ def causes(doc: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]
 _PREFIX = re.compile(r"^(?:AssertionError|Failed): ")
 
 
-def _signature(message: str) -> str:
-    """The message's first clause with its paths and numbers blanked: the same failure on 17
-    endpoints is one cause (details after the first ';' differ from check to check)."""
-    message = message.split("; ")[0]
-    return re.sub(r"/[\w/{}\[\].:-]*|\d+(?:\.\d+)?", "#", message)
+_signature = signature  # the same failure on 17 endpoints is one cause (causes.py)
 
 
 def _cut(text: str, limit: int) -> str:
