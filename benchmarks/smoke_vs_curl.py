@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/smoke_vs_curl.py [--runs 5] [--start]
 
 Without --start it uses the reference deployment already running in $ILSREF_HOME (default
-./.ilsref; start it with `--auth-rate-limit 1000/60`, or the failed-login limit ends the runs); with --start it brings one up in a temporary directory and down again. Prints the
+./.ilsref; start it with `--auth-rate-limit 1000/60`, or the failed-login limit ends the runs);
+with --start it brings one up in a temporary directory and down again. Prints the
 median wall time of each over N runs, how many checks each made, and the ratio.
 
 In the same runs it measures the floor: pytest on a folder holding one empty test, bare (no
