@@ -134,7 +134,7 @@ def ilsref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
                           tmp_path_factory.mktemp("smoke-runs"))
     try:
         # a generous failed-login limit: many runs share this deployment within minutes (the
-        # tests of ILS's own limit start their own: test_traffic_budget.py)
+        # tests of ILS's own limit start their own: test_traffic_budget_at_target.py)
         reference.ilsref("up", "--test-mode", *GENEROUS_LIMITS)
         yield reference
     finally:
