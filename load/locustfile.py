@@ -55,6 +55,12 @@ LEAK_SAMPLE_EVERY, LEAK_SAMPLE_MAX, LEAK_SAMPLE_CHARS = 50, 40, 20_000
 _answers = itertools.count()
 
 
+def _plain_headers(headers: Any) -> dict[str, str]:
+    """Name -> one string (FastHttpUser's headers may hold a list per name)."""
+    return {str(name): ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            for name, value in (headers or {}).items()}
+
+
 @events.request.add_listener
 def _sample_for_leaks(request_type: str, name: str, response: Any = None, **_: Any) -> None:
     """A few answers of the load go to the leak detector: one file per process, no locking."""
@@ -65,7 +71,7 @@ def _sample_for_leaks(request_type: str, name: str, response: Any = None, **_: A
     try:
         sample = {"method": request_type, "url": str(getattr(response, "url", None) or name),
                   "status": int(response.status_code or 0) or None,
-                  "headers": dict(response.headers or {}),
+                  "headers": _plain_headers(response.headers),
                   "text": (response.text or "")[:LEAK_SAMPLE_CHARS]}
         with open(f"{LEAK_SAMPLES}.{os.getpid()}", "a", encoding="utf-8") as out:
             out.write(json.dumps(sample) + "\n")

@@ -32,6 +32,8 @@ class LeakLog:
                 text: str, seen_by: str = "http") -> None:
         if status is None:
             return
+        headers = {str(k): ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+                   for k, v in headers.items()}  # one string per name, whatever the client gave
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         self.scanned += 1
         leaks = leak_scan.scan(text if leak_scan.is_text(content_type) else "", headers)

@@ -174,3 +174,11 @@ def test_seeded_accounts_the_login_cannot_accept_are_not_tried():
     tried = default_accounts.seeded(env)
     assert tried[0]["email"] == "admin@ils2.com"
     assert all(len(a["password"]) >= 12 for a in tried)
+
+
+def test_headers_with_a_list_per_name_are_scanned_as_strings():
+    log = LeakLog(str)
+    log.observe("GET", "https://t/api/x", 500, {"Content-Type": ["application/json"],
+                                                "Server": ["nginx/1.18.0"]}, NODE_500)
+    kinds = {f["kind"] for f in log.drain()["findings"]}
+    assert {"node stack trace", "version banner"} <= kinds
