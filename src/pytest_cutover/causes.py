@@ -112,8 +112,11 @@ class Cause:
             return self.first
         counts = ", ".join(f"{n} check{'s' if n != 1 else ''} {_WORD.get(o, o)}"
                            for o, n in sorted(self.outcomes.items(), key=lambda x: _rank(x[0])))
-        names = ", ".join(n.split("::")[-1] for n in self.checks[:3])
-        more = f" +{len(self.checks) - 3} more" if len(self.checks) > 3 else ""
+        # one check's own message shared by a few: each is named in full (a report reader and the
+        # HTML find it); a root cause beneath many: the first three by name
+        shown = 10 if not self.root else 3
+        names = ", ".join(n if not self.root else n.split("::")[-1] for n in self.checks[:shown])
+        more = f" +{len(self.checks) - shown} more" if len(self.checks) > shown else ""
         return f"{self.cause}: {counts} ({names}{more})"
 
     def to_dict(self) -> dict[str, Any]:

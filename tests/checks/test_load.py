@@ -34,6 +34,13 @@ abort_after_s = 4
 
 # This machine is shared and has 2 cores: a 200 ms health budget over ~15 samples trips on CPU
 # starvation alone. 500 ms (the smoke suite's health level) still fails under every latency fault.
+# A busy machine sends ~15-30 requests in the 8 s measured: these cases are about the levels, so
+# the evidence floor is lowered (tests/plugin/test_verdict_trust.py shows the default floor).
+[environments.local.min_samples]
+p95 = 5
+p99 = 5
+ratio = 5
+
 [environments.local.load.budgets]
 "/api/health" = {warn = 200, crit = 500}
 "/api/auth/jwt/login" = {warn = 1000, crit = 2000}

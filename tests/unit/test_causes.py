@@ -99,3 +99,12 @@ def test_a_check_that_fired_rollback_is_one_cause_not_two() -> None:
     assert [(c["kind"], c["checks"]) for c in verdict.causes] == [
         ("rollback", ["e2e/test_login.py::test_login"]),
         ("failed", ["smoke/test_v.py::test_version"])]
+
+
+def test_checks_sharing_a_message_are_each_named_in_full() -> None:
+    results = [CheckResult(f"e2e/test_d.py::test_widgets[chromium-{role}]", "failed",
+                           f"page_load_ms {ms} ms is above the critical threshold 4000 ms")
+               for role, ms in (("user", 5106), ("admin", 4410))]
+    verdict = decide(results, "local", ["e2e"])
+    assert len(verdict.reasons) == 1
+    assert all(r.nodeid in verdict.reasons[0] for r in results), verdict.reasons
