@@ -14,16 +14,24 @@ from pytest_cutover.settings import Environment, Unavailable
 
 
 def known(environment: Environment) -> dict[str, str]:
-    """Lower-cased e-mail -> where it is published (the app file, or the generic list)."""
+    """Lower-cased e-mail -> where it is published, for the app's seeded accounts (the app
+    re-creates them with their published password, so the address alone is enough)."""
     found: dict[str, str] = {}
     for entry in environment.profile.get("seeded_accounts") or []:
         if isinstance(entry, dict) and entry.get("email"):
             found.setdefault(str(entry["email"]).lower(),
                              f"created by the app's own code ({entry.get('source') or 'profile'})")
+    return found
+
+
+def generic(environment: Environment) -> dict[str, set[str]]:
+    """Lower-cased e-mail -> the public passwords the generic list pairs it with. A generic entry
+    names a real address only to probe it: the account is a default one only if it uses one."""
+    found: dict[str, set[str]] = {}
     security = environment.data.get("security") or {}
     for entry in security.get("default_credentials") or []:
         if isinstance(entry, dict) and entry.get("email"):
-            found.setdefault(str(entry["email"]).lower(), "a generic default account")
+            found.setdefault(str(entry["email"]).lower(), set()).add(str(entry.get("password") or ""))
     return found
 
 
@@ -39,7 +47,7 @@ def own_account_problems(environment: Environment) -> list[str]:
     """One problem per configured account (accounts.*) that is a known default one, on production."""
     if not environment.is_production:
         return []
-    public = known(environment)
+    public, defaults = known(environment), generic(environment)
     problems = []
     for name, table in sorted((environment.data.get("accounts") or {}).items()):
         if not isinstance(table, dict) or not table.get("email_env"):
@@ -48,9 +56,19 @@ def own_account_problems(environment: Environment) -> list[str]:
             email = environment.secret(str(table["email_env"])).strip().lower()
         except Unavailable:
             continue  # not set: the checks that need it say so
-        if email in public:
+        where = public.get(email)
+        if where is None and email in defaults and _password(environment, table) in defaults[email]:
+            where = "a generic default account, with its public password"
+        if where is not None:
             problems.append(
                 f"environments.{environment.name}.accounts.{name} is {email!r}, a known default "
-                f"account ({public[email]}) whose password is public: the suite refuses to use it "
+                f"account ({where}) whose password is public: the suite refuses to use it "
                 f"on production; create a dedicated account and remove or re-key this one")
     return problems
+
+
+def _password(environment: Environment, table: dict[str, Any]) -> str | None:
+    try:
+        return environment.secret(str(table.get("password_env") or ""))
+    except Unavailable:
+        return None

@@ -151,10 +151,12 @@ def test_only_refusals_are_not_exposed_and_admin_prefixes_match_whole_segments()
 
 # --- default accounts ---------------------------------------------------------------------------
 
-def environment(kind: str, email: str) -> Environment:
+def environment(kind: str, email: str, password: str = "a-long-own-passphrase") -> Environment:  # noqa: S107
     data = {"kind": kind, "base_url": "https://ils.example.com",
-            "accounts": {"admin": {"email_env": "ADMIN_EMAIL", "password_env": "ADMIN_PASSWORD"}}}
-    return Environment("production", data, env={"ADMIN_EMAIL": email})
+            "accounts": {"admin": {"email_env": "ADMIN_EMAIL", "password_env": "ADMIN_PASSWORD"}},
+            "security": {"default_credentials": [{"email": "ops@clinic.example",
+                                                  "password": "Admin@123456"}]}}
+    return Environment("production", data, env={"ADMIN_EMAIL": email, "ADMIN_PASSWORD": password})
 
 
 def test_production_refuses_a_known_seeded_account_as_its_own_and_names_it():
@@ -167,6 +169,13 @@ def test_production_refuses_a_known_seeded_account_as_its_own_and_names_it():
 def test_other_kinds_and_own_accounts_pass():
     assert default_accounts.own_account_problems(environment("staging", "admin@ils2.com")) == []
     assert default_accounts.own_account_problems(environment("production", "ops@clinic.example")) == []
+
+
+def test_a_generic_entry_makes_an_account_default_only_with_its_public_password():
+    # the generic list probes a real address with a public password; the address alone is no finding
+    problems = default_accounts.own_account_problems(
+        environment("production", "ops@clinic.example", password="Admin@123456"))
+    assert len(problems) == 1 and "generic default account, with its public password" in problems[0]
 
 
 def test_seeded_accounts_the_login_cannot_accept_are_not_tried():
