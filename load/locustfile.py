@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 import gevent
+import gevent.lock
 import gevent.ssl
 from locust import HttpUser, LoadTestShape, between, events, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -48,6 +49,10 @@ ABORT_WINDOW_S = 10
 # of all requests instead of a fraction of a per mille); they have their own budget.
 SETUP_REQUESTS = frozenset({"/api/auth/jwt/login", "/api/csrf-token"})
 PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
+# One sign-in in flight per generator process: ILS's failed-login limiter counts a sign-in while it
+# runs and gives it back only once it succeeded (5 per 15 minutes per address, docs/ils-contract.md
+# limit.failed-login), so users signing in all at once are refused 429 by it (docs/traffic-budget.md).
+SIGN_IN = gevent.lock.Semaphore(1)
 HISTORY_LIMIT = 3600  # one sample a second: an hour of run is plenty for the report's chart
 _run: dict[str, Any] = {"aborted": "", "history": []}
 LEAK_SAMPLES = os.environ.get("CUTOVER_LOAD_LEAK_SAMPLES")
@@ -114,8 +119,8 @@ class Practitioner(Client):
         email, password = os.environ.get("CUTOVER_LOAD_EMAIL"), os.environ.get("CUTOVER_LOAD_PASSWORD")
         if not (email and password):
             raise RuntimeError("CUTOVER_LOAD_EMAIL and CUTOVER_LOAD_PASSWORD must be set")
-        with self.client.post("/api/auth/jwt/login", json={"email": email, "password": password},
-                              name="/api/auth/jwt/login", catch_response=True) as response:
+        with SIGN_IN, self.client.post("/api/auth/jwt/login", json={"email": email, "password": password},
+                                       name="/api/auth/jwt/login", catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"login answered {response.status_code}")
                 return

@@ -512,8 +512,9 @@ def test_tls_faults_switch_the_certificate(deployment: Deployment) -> None:
 def test_rate_limit(deployment: Deployment) -> None:
     with deployment.client() as c:
         first = c.get("/api/auth/jwt/me")
-        assert first.headers["ratelimit-limit"] == "100"
-        codes = [c.get("/api/auth/jwt/me").status_code for _ in range(110)]
+        assert first.headers["ratelimit-policy"] == "300;w=10"  # the general /api limiter
+        codes = [c.get("/api/auth/jwt/me").status_code for _ in range(int(first.headers[
+            "ratelimit-remaining"]) + 1)]
         assert 429 in codes
         limited = c.get("/api/auth/jwt/me")
         assert limited.status_code == 429 and "retry-after" in limited.headers
@@ -523,11 +524,31 @@ def test_rate_limit(deployment: Deployment) -> None:
         assert c.get("/api/auth/jwt/me").status_code == 401
 
 
+def test_failed_login_limiter_counts_failures_only(deployment: Deployment) -> None:
+    """ILS's authRateLimiter (skipSuccessfulRequests): a refused sign-in spends one of the
+    failed-login budget, a successful one gives its count back; its headers win on that path."""
+    with deployment.client() as c:
+        def remaining(response: Any) -> int:
+            assert response.headers["ratelimit-policy"] == "1000;w=60", response.headers
+            return int(response.headers["ratelimit-remaining"])
+
+        wrong = {"email": f"nobody-{time.time_ns()}@example.invalid", "password": "wrong-password-1"}
+        first = c.post("/api/auth/jwt/login", json=wrong)
+        if int(first.headers["ratelimit-reset"]) < 10:  # all three steps inside one fixed window
+            time.sleep(int(first.headers["ratelimit-reset"]) + 0.5)
+            first = c.post("/api/auth/jwt/login", json=wrong)
+        before = remaining(first)
+        assert remaining(c.post("/api/auth/jwt/login", json=wrong)) == before - 1
+        deployment.login(c)  # a success, counted while it runs, then taken back
+        assert remaining(c.post("/api/auth/jwt/login", json=wrong)) == before - 2
+
+
 def test_rate_limit_stuck_keeps_a_throttled_client_blocked_past_retry_after(deployment: Deployment
                                                                             ) -> None:
     deployment.set_faults("rate_limit_stuck")
     with deployment.client() as c:
-        codes = [c.get("/api/auth/jwt/me") for _ in range(110)]
+        first = c.get("/api/auth/jwt/me")
+        codes = [c.get("/api/auth/jwt/me") for _ in range(int(first.headers["ratelimit-remaining"]) + 1)]
         limited = next(r for r in codes if r.status_code == 429)
         time.sleep(int(limited.headers["retry-after"]) + 1.0)
         c.close()  # a new connection: the server may close the idle one just as it is reused

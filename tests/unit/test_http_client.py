@@ -151,3 +151,75 @@ def test_the_median_is_judged_so_one_stall_is_not_enough() -> None:
     assert stalled_once.elapsed_ms == 55
     assert slow.elapsed_ms == 1700
     assert stalled_once.account() == "median of 3 requests (1800, 40, 55 ms)"
+
+
+# --- pacing by the target's rate limit (pytest_cutover.traffic_budget) --------------------------
+
+class _Throttling(socketserver.BaseRequestHandler):
+    """Answers 429 (Retry-After 7) to the first `refusals` requests of the server, then 200."""
+
+    def handle(self) -> None:
+        server = self.server
+        sock: socket.socket = self.request
+        sock.settimeout(5)
+        while _read_request(sock):
+            server.connections += 1  # type: ignore[attr-defined]
+            if server.connections <= server.answered:  # type: ignore[attr-defined]
+                sock.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 0\r\n"
+                             b"Connection: keep-alive\r\n\r\n")
+            else:
+                sock.sendall(OK)
+
+
+@contextmanager
+def _throttling(refusals: int) -> Iterator[tuple[HttpClient, list[float]]]:
+    from pytest_cutover.traffic_budget import TrafficBudget
+
+    server = _Server(("127.0.0.1", 0), _Throttling)
+    server.answered = refusals
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    slept: list[float] = []
+    client = HttpClient(f"http://127.0.0.1:{server.server_address[1]}/", timeout_s=5,
+                        budget=TrafficBudget(max_wait_s=60, sleep=slept.append))
+    try:
+        yield client, slept
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_read_answered_429_is_waited_out_and_sent_once_more():
+    with _throttling(refusals=1) as (client, slept):
+        result = client.get("/api/patients")
+    assert result.status == 200 and result.retried_after and result.retried_after.startswith("429")
+    assert [r.status for r in client.history] == [429, 200]
+    assert len(slept) == 1 and 7 <= slept[0] < 8  # Retry-After, not a guess
+
+
+def test_second_429_blocks_instead_of_failing():
+    import pytest
+
+    from pytest_cutover.clients.http import Throttled
+
+    with _throttling(refusals=2) as (client, _), pytest.raises(Throttled, match="again after"):
+        client.get("/api/patients")
+    assert [r.status for r in client.history] == [429, 429]
+
+
+def test_write_answered_429_is_not_repeated():
+    import pytest
+
+    from pytest_cutover.clients.http import Throttled
+
+    with _throttling(refusals=1) as (client, slept), pytest.raises(Throttled, match="not repeated"):
+        client.post("/api/orders", json={"lens": "x"})
+    assert slept == [] and [r.status for r in client.history] == [429]
+
+
+def test_probe_client_sees_the_raw_429():
+    with _throttling(refusals=1) as (client, _):
+        client.budget = None  # what `pace=False` makes
+        assert client.get("/api/patients").status == 429
