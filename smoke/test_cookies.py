@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from pytest_cutover import blocked
+from pytest_cutover.causes import no_response_cause
 from pytest_cutover.clients.http import HttpClient
 
 pytestmark = pytest.mark.checklist("sec.security-headers")
@@ -56,6 +58,12 @@ def cookie_exchanges(target, smoke_account, smoke_timeout_s, readiness):
 def issued_cookies(cookie_exchanges, http, evidence):
     """Every Set-Cookie the app sends a fresh client on GET / and on a real login."""
     http.history.extend(cookie_exchanges)  # the check's transcripts show the shared exchanges
+    unanswered = [r for r in cookie_exchanges if r.status is None]
+    if not cookie_exchanges or unanswered:  # no answer, no cookies to judge: never a pass
+        first = unanswered[0] if unanswered else None
+        blocked((first and no_response_cause(first.url, first.error))
+                or "the shared GET / and login got no answer",
+                "; ".join(r.describe() for r in unanswered) or "no exchange was made")
     found = [IssuedCookie.parse(h, "GET /" if r.method == "GET" else "login")
              for r in cookie_exchanges for h in r.set_cookies]
     evidence("cookies set (values omitted; one GET / and one login shared by this module's checks)", [

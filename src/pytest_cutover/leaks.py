@@ -20,17 +20,25 @@ MAX_FINDINGS = 40  # one run keeps at most this many (each kind and path once)
 NON_BLOCKING = frozenset({"version banner"})  # a warning: smoke's header checks judge banners
 
 
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 @dataclass
 class LeakLog:
     redact: Callable[[str], str]
     scanned: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)
     current: str = ""  # the check running now, named in each finding
+    # The target app's origins: only its answers are judged. A log store, Sentry or the Kubernetes
+    # API hand back the app's stack traces as their data, which is no leak of theirs.
+    origins: frozenset[str] = frozenset()
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
 
     def observe(self, method: str, url: str, status: int | None, headers: Mapping[str, str],
                 text: str, seen_by: str = "http") -> None:
-        if status is None:
+        if status is None or (self.origins and origin(url) not in self.origins):
             return
         headers = {str(k): ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
                    for k, v in headers.items()}  # one string per name, whatever the client gave

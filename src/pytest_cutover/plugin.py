@@ -131,9 +131,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _start_leak_detector(config: pytest.Config) -> None:
     from pytest_cutover.clients import http
-    from pytest_cutover.leaks import LeakLog, LeakTotals
+    from pytest_cutover.leaks import LeakLog, LeakTotals, origin
 
-    log = LeakLog(config.stash[redactor_key])
+    target = config.stash[settings_key].environment.base_url
+    log = LeakLog(config.stash[redactor_key], origins=frozenset({origin(target)}))
     config.stash[leak_log_key] = log
     config.stash[leak_totals_key] = LeakTotals()
     http.OBSERVERS.append(log.observe_http)

@@ -125,6 +125,18 @@ def test_the_log_redacts_names_the_request_and_keeps_each_kind_and_path_once():
                                        "answered 500 showing a node stack trace (http, during test_x)")
 
 
+def test_only_the_target_apps_answers_are_judged():
+    # a log store or Sentry returns the app's stack traces as data: not a leak of theirs
+    log = LeakLog(str, origins=frozenset({"https://ils.example.com"}))
+    log.observe("GET", "https://logs.example.com/loki/api/v1/query_range", 200,
+                {"Content-Type": "application/json"}, NODE_500)
+    log.observe("GET", "https://ILS.example.com/api/diagnostic/filesystem", 500,
+                {"Content-Type": "application/json"}, NODE_500)
+    found = log.drain()
+    assert found["scanned"] == 1 and {f["request"] for f in found["findings"]} == {
+        "GET /api/diagnostic/filesystem"}
+
+
 # --- route sweep ------------------------------------------------------------------------------
 
 def test_routes_come_from_every_source_filled_unique_and_bounded():
