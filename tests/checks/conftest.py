@@ -23,7 +23,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-GENEROUS_LIMITS = ("--auth-rate-limit", "1000/60")
+# Many runs share a test deployment within minutes, each with a ledger of its own, so neither the
+# failed-login limiter nor the per-account lockout (ILS: 30 min) may carry one run's probes into
+# the next: a generous limit, and windows and lock 50 times shorter.
+GENEROUS_LIMITS = ("--auth-rate-limit", "1000/60", "--window-scale", "0.02")
 SMOKE_RUN_TIMEOUT_S = 120  # far above any healthy or faulty run; a hang of the suite is a failure
 
 

@@ -3,10 +3,11 @@
 The whole suite, every marker, runs against the reference deployment declared as an environment
 of kind production, without the opt-in. Counted outside the suite: writes at the app (its own
 http_requests_total, POST/PUT/PATCH/DELETE other than login and logout), alerts at Alertmanager
-(not fired by Prometheus), and Kubernetes objects changed (resourceVersion). All must be zero, and
-every destructive check must end "not verified". Then a destructive check that posts a test alert
-runs with the opt-in: the alert is counted (so the counter can see one), and the opt-in shows in
-the terminal header, the HTML banner and verdict.json.
+(not fired by Prometheus), and Kubernetes objects changed (anything a client writes: all but
+status). All must be zero, and every destructive check must end "not verified". Then a
+destructive check that posts a test alert runs with the opt-in: the alert is counted (so the
+counter can see one), and the opt-in shows in the terminal header, the HTML banner and
+verdict.json.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class Target:
         return {a["fingerprint"]: a for a in json.loads(self._get(url)) if not a.get("generatorURL")}
 
     def kubernetes(self) -> dict[str, str]:
-        """kind/name -> resourceVersion of the app's objects (pods excluded: they live)."""
+        """kind/name -> what a client's write changes, for the app's objects (pods excluded: they
+        live). Everything but `status`: controllers rewrite status (and bump resourceVersion)
+        on their own, as on a real cluster, so resourceVersion would count their work too."""
         ns = self.namespace
         found = {}
         for path in (f"/apis/apps/v1/namespaces/{ns}/deployments",
@@ -83,8 +86,11 @@ class Target:
             except OSError:
                 continue  # a kind the emulator does not serve
             for item in items:
-                meta = item["metadata"]
-                found[f"{path.rsplit('/', 1)[1]}/{meta['name']}"] = str(meta.get("resourceVersion"))
+                meta = {k: v for k, v in item["metadata"].items()
+                        if k not in ("resourceVersion", "managedFields")}
+                written = {k: v for k, v in item.items() if k not in ("status", "metadata")}
+                found[f"{path.rsplit('/', 1)[1]}/{meta['name']}"] = json.dumps(
+                    [meta, written], sort_keys=True)
         return found
 
 
