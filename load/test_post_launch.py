@@ -94,7 +94,9 @@ def test_cpu_over_the_last_window_within_thresholds(last_window: ServerView, tar
     cores = float(setting(target.data.get("load", {}), "cpu_limit_cores"))
     cpu = last_window.cpu_pct(cores)
     queries()
-    assert cpu is not None, "process_cpu_seconds_total of the app has no samples"
+    if cpu is None:
+        unverified("process_cpu_seconds_total of the app has no sample in the window "
+                   "(not exported, or not scraped yet)")
     measure("cpu_pct", cpu, subject=f"average over the window, of a {cores:g}-core limit")
 
 
@@ -104,7 +106,9 @@ def test_memory_over_the_last_window_within_thresholds(last_window: ServerView, 
     limit = float(setting(target.data.get("load", {}), "memory_limit_mb"))
     memory = last_window.memory(step_s=max(2.0, last_window.seconds / 500))
     queries()
-    assert memory is not None, "process_resident_memory_bytes of the app has no samples"
+    if memory is None:
+        unverified("process_resident_memory_bytes of the app has no sample in the window "
+                   "(not exported, or not scraped yet)")
     measure("memory_pct", 100.0 * memory.peak_mb / limit,
             subject=f"peak RSS {memory.peak_mb:.0f} MiB of a {limit:.0f} MiB limit")
 

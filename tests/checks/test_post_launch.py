@@ -1,7 +1,9 @@
 """The post-launch checks (load/test_post_launch.py, `pytest -m post_launch`) against the reference
 deployment: a healthy deployment with live traffic and the demo sign-offs gives GO; the log store
 holding recent ERROR lines with stack traces (`logs_error_lines`) gives NO-GO naming the
-error-log-pattern check, and only it.
+error-log-pattern check, and only it; a window of failing, slow traffic (`error_rate_10pct`,
+`slow_db_queries`) on an app over its declared CPU and memory limits fails the error-rate, P95,
+slow-query, CPU and memory checks.
 
 The window is one minute (CUTOVER_POST_LAUNCH_WINDOW), filled with healthy traffic made here
 (sign-in, cached analytics, health) just before each run, so earlier fault runs of the session lie
@@ -14,7 +16,10 @@ import json
 import ssl
 import time
 import tomllib
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +34,9 @@ SCRAPE_WAIT_S = 5.0  # Prometheus scrapes the app every 2 s
 ERROR_LOGS = "test_error_logs_show_no_error_pattern"
 
 
-def _live_traffic(ilsref: Reference) -> None:
-    """What users would do in the window: sign in, read the (cached) analytics, probe health."""
+def _live_traffic(ilsref: Reference, reads: int = 30) -> None:
+    """What users would do in the window: sign in, read the (cached) analytics, probe health.
+    A 500 answered to a read is part of the window (a fault run), not an error here."""
     local = tomllib.loads((ilsref.home / "run" / "local.toml").read_text())
     context = ssl.create_default_context(cafile=local["ca_bundle"])
     secrets = ilsref.secrets()
@@ -40,22 +46,27 @@ def _live_traffic(ilsref: Reference) -> None:
             local["base_url"] + path, data=json.dumps(body).encode() if body else None,
             headers={"Content-Type": "application/json",
                      **({"Authorization": f"Bearer {token}"} if token else {})})
-        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
-            return json.loads(answer.read())
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            if path.startswith("/api/auth") or error.code < 500:
+                raise
+            return None
 
     token = call("/api/auth/jwt/login", {"email": secrets["CUTOVER_LOCAL_SMOKE_EMAIL"],
                                          "password": secrets["CUTOVER_LOCAL_SMOKE_PASSWORD"]})["accessToken"]
-    for _ in range(30):
-        call("/api/analytics/overview", token=token)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # a slow-query fault makes reads wait 1.2 s
+        list(pool.map(lambda _: call("/api/analytics/overview", token=token), range(reads)))
     for _ in range(10):
         call("/api/health")
     time.sleep(SCRAPE_WAIT_S)
 
 
-def _post_launch(ilsref: Reference) -> SmokeRun:
+def _post_launch(ilsref: Reference, extra: str = "", reads: int = 30) -> SmokeRun:
     config = ilsref.workdir / "cutover-post-launch.toml"
-    config.write_text(ilsref.config.read_text() + f'signoffs = "{DEMO_SIGNOFFS}"\n')
-    _live_traffic(ilsref)
+    config.write_text(ilsref.config.read_text() + f'signoffs = "{DEMO_SIGNOFFS}"\n' + extra)
+    _live_traffic(ilsref, reads)
     saved = dict(ilsref.env)
     ilsref.env["CUTOVER_POST_LAUNCH_WINDOW"] = WINDOW
     try:
@@ -76,6 +87,18 @@ def error_lines(ilsref: Reference, healthy: SmokeRun) -> SmokeRun:
         return _post_launch(ilsref)
 
 
+@pytest.fixture(scope="module")
+def degraded(ilsref: Reference, error_lines: SmokeRun) -> SmokeRun:
+    """Every 10th read answers 500 and every 4th runs a 1.2 s query (120 reads: 30 slow queries,
+    above 10/min; enough reads that the error rate stays above 5 % with the earlier runs' traffic
+    still in the window), on an app whose declared limits (1 MiB, a thousandth of a core) it exceeds."""
+    limits = "[environments.local.load]\nmemory_limit_mb = 1\ncpu_limit_cores = 0.001\n"
+    with ExitStack() as faults:
+        for name in ("error_rate_10pct", "slow_db_queries"):
+            faults.enter_context(ilsref.fault(name))
+        return _post_launch(ilsref, limits, reads=120)
+
+
 def test_healthy_deployment_with_the_demo_signoffs_gives_go(healthy: SmokeRun) -> None:
     assert (healthy.returncode, healthy.verdict["decision"]) == (0, "GO"), healthy.explain()
 
@@ -94,3 +117,14 @@ def test_error_lines_in_the_log_store_give_no_go_naming_the_error_log_check(erro
     assert any(ERROR_LOGS in reason for reason in run.verdict["reasons"]), run.explain()
     message = next(c["message"] for c in run.verdict["checks"] if ERROR_LOGS in c["nodeid"])
     assert "match 'ERROR'" in message and "Unhandled rejection" in message, message
+
+
+def test_failing_slow_traffic_over_its_limits_fails_the_window_checks(degraded: SmokeRun) -> None:
+    run = degraded
+    assert run.verdict["decision"] in ("NO-GO", "ROLLBACK") and run.returncode != 0, run.explain()
+    failing = {n.split("::")[-1] for n in run.failing}
+    assert {"test_error_rate_over_the_last_window_within_thresholds",
+            "test_p95_over_the_last_window_within_thresholds",
+            "test_slow_query_rate_over_the_last_window_within_thresholds",
+            "test_cpu_over_the_last_window_within_thresholds",
+            "test_memory_over_the_last_window_within_thresholds"} <= failing, run.explain()

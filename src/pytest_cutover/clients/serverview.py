@@ -8,6 +8,7 @@ the ILS ones (ils-target-profile.md); a series that does not exist yet counts as
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -89,9 +90,15 @@ class ServerView:
         used = self._counter(f"sum(process_cpu_seconds_total{{{self.app}}})")
         return 100.0 * used / self.seconds / cores if self.seconds > 0 else None
 
+    def _range_start(self, step_s: float) -> float:
+        """A start a whole number of steps before the end: Prometheus evaluates a range at start,
+        start + step, ..., so with a coarse step over a long window the last point could fall
+        before a series that began recently (a fresh deployment) and miss it entirely."""
+        return self.end - math.ceil(self.seconds / step_s) * step_s
+
     def memory(self, step_s: float = 2.0) -> Memory | None:
         series = self.prom.range(f"sum(process_resident_memory_bytes{{{self.app}}})",
-                                 self.start, self.end, step_s)
+                                 self._range_start(step_s), self.end, step_s)
         values = series[0].values if series else []
         if not values:
             return None
@@ -99,7 +106,7 @@ class ServerView:
 
     def db_connections_pct(self, step_s: float = 2.0) -> float | None:
         query = "100 * sum(pg_stat_activity_count) / max(pg_settings_max_connections)"
-        series = self.prom.range(query, self.start, self.end, step_s)
+        series = self.prom.range(query, self._range_start(step_s), self.end, step_s)
         return max(series[0].values) if series and series[0].values else None
 
     def slow_queries(self) -> float:
