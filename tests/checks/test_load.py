@@ -159,6 +159,9 @@ def test_distributed_run_with_two_workers_merges_stats_and_gives_the_same_verdic
     assert run.verdict["decision"] == healthy_load.verdict["decision"] == "GO", run.explain()
     text = evidence_text(run, "final_statistics", "load_plan")
     assert "2 workers" in text and "workers connected: 2" in text, text
+    # client-side queueing is measured where the users run: in each worker, not the master
+    lag = evidence_text(run, "test_load_generator_is_not_saturated", "generator_processes")
+    assert "timed sleeps of 50 ms in 2 process(es)" in lag, lag
 
 
 # --- the autoscaler and the load's own data: one short run, each fault on a different check ---
