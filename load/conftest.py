@@ -208,10 +208,14 @@ def _remove_orders(target: Environment, session: LoadSession, prefix: str) -> No
 
 @pytest.fixture(scope="session")
 def load_saturation(target: Environment, load_session: LoadSession) -> str | None:
-    """Why this load run cannot judge the target (its generator saturated), or None."""
-    limit = float(setting(target.data.get("load", {}), "generator_max_cpu_pct"))
+    """Why this load run cannot judge the target (its generator saturated: its CPU, the
+    machine's, or requests queued in its event loop), or None."""
+    table = target.data.get("load", {})
+    lag = machine.lag_saturation(load_session.run.lag, float(setting(table, "generator_max_lag_ms")),
+                                 evidence_floor.minimum("p95", target.data.get("min_samples")))
     busiest = load_session.run.busiest_generator
-    return machine.saturation(load_session.machine, busiest.cpu_pct if busiest else None, limit)
+    return machine.saturation(load_session.machine, busiest.cpu_pct if busiest else None,
+                              float(setting(table, "generator_max_cpu_pct")), lag)
 
 
 @pytest.fixture

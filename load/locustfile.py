@@ -14,6 +14,9 @@ Inputs (environment variables, set by the gate):
                             (with `history`: users, P95 and error rate sampled every second)
   CUTOVER_LOAD_LEAK_SAMPLES where every 50th answer (at most 40 per process) is written as JSON
                             lines, for the run's leak detector (pytest_cutover.leaks)
+  CUTOVER_LOAD_LAG          where each process that runs users writes how late its event loop
+                            woke from timed sleeps (JSON, `<path>.<pid>`): requests waiting in
+                            the generator inflate every client-side time (pytest_cutover.clients.machine)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import math
 import os
 import time
 from typing import Any
@@ -30,7 +34,7 @@ import gevent.lock
 import gevent.ssl
 from locust import HttpUser, LoadTestShape, between, events, task
 from locust.contrib.fasthttp import FastHttpUser
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import StatsEntry
 
 from pytest_cutover.loadplan import DEFAULTS, users_at
@@ -58,6 +62,12 @@ _run: dict[str, Any] = {"aborted": "", "history": []}
 LEAK_SAMPLES = os.environ.get("CUTOVER_LOAD_LEAK_SAMPLES")
 LEAK_SAMPLE_EVERY, LEAK_SAMPLE_MAX, LEAK_SAMPLE_CHARS = 50, 40, 20_000
 _answers = itertools.count()
+LAG_FILE = os.environ.get("CUTOVER_LOAD_LAG")
+LAG_INTERVAL_S = 0.05  # the probe's timed sleep; its overshoot is the loop's lag
+LAG_MAX_SAMPLES = 200_000  # ~3 hours of probing; the histogram below stays small anyway
+LAG_CAP_MS = 60_000  # a longer stall counts as this: keeps the histogram's keys bounded
+LAG_WRITE_EVERY = 20  # samples between two writes of the file (about a second)
+_lag: collections.Counter[int] = collections.Counter()  # {ms late, rounded up: count}
 
 
 def _plain_headers(headers: Any) -> dict[str, str]:
@@ -287,8 +297,46 @@ def _discard_warmup(environment: Any) -> None:
     _run["warmup_discarded"] = True
 
 
+def _write_lag() -> None:
+    if not LAG_FILE:
+        return
+    tmp = f"{LAG_FILE}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump({"interval_ms": LAG_INTERVAL_S * 1000,
+                       "histogram": {str(ms): n for ms, n in sorted(_lag.items())}}, out)
+        os.replace(tmp, f"{LAG_FILE}.{os.getpid()}")
+    except OSError:  # a figure not written is only missing (the gate then claims nothing)
+        pass
+
+
+def _probe_loop_lag() -> None:
+    """Client-side queueing: a greenlet sleeping LAG_INTERVAL_S at a time records how late it
+    woke. A loop busy with its users (or a process starved of CPU) wakes it late, and every
+    request that was due then waited too: its measured time grew by that much before it was
+    even sent. The warm-up is not judged, so it is not probed either."""
+    gevent.sleep(WARMUP_S)
+    loop = gevent.get_hub().loop
+    for taken in range(LAG_MAX_SAMPLES):  # bounded; the process quits long before
+        loop.update_now()  # the timer's start is now, not the loop's cached time
+        before = time.monotonic()
+        gevent.sleep(LAG_INTERVAL_S)
+        late_ms = (time.monotonic() - before - LAG_INTERVAL_S) * 1000
+        _lag[min(LAG_CAP_MS, max(0, math.ceil(late_ms)))] += 1
+        if taken % LAG_WRITE_EVERY == LAG_WRITE_EVERY - 1:
+            _write_lag()
+
+
+@events.quitting.add_listener
+def _write_lag_at_quit(environment: Any, **_: Any) -> None:
+    if _lag:
+        _write_lag()
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Any, **_: Any) -> None:
+    if LAG_FILE and not isinstance(environment.runner, MasterRunner) and not _run.get("lag_probe"):
+        _run["lag_probe"] = gevent.spawn(_probe_loop_lag)  # where users run: the process, each worker
     if isinstance(environment.runner, WorkerRunner):
         return
     _run["workers"] = len(getattr(environment.runner, "clients", {}) or {})  # gone at quitting

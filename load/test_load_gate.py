@@ -16,6 +16,7 @@ import pytest
 
 from pytest_cutover import evidence_floor, unverified
 from pytest_cutover.clients.locust import LoadRun
+from pytest_cutover.loadplan import setting
 from pytest_cutover.loadstats import HISTORY_EVIDENCE, budget_for
 from pytest_cutover.thresholds import Threshold
 
@@ -138,16 +139,25 @@ def _p95_of(results: list[Any], evidence: Callable[..., None]) -> float | None:
 def test_load_generator_is_not_saturated(load_run: LoadRun, load_session: Any,
                                          measure: Callable[..., object],
                                          load_threshold: Callable[[str], Threshold],
+                                         load_saturation: str | None, target: Any,
                                          evidence: Callable[..., None]) -> None:
-    """A generator above ~90 % CPU measures its own queueing, not the target (warning only;
-    a failing reading taken on a saturated generator is blocked by load/conftest.py)."""
+    """A generator above ~90 % CPU, or whose event loop runs its timers late, measures its own
+    queueing, not the target (warnings only; a failing reading taken on a saturated generator
+    is blocked by load/conftest.py)."""
+    lag = load_run.lag
     evidence("generator processes", "\n".join(
         [f"{p.role}: {p.cpu_pct:.0f} % of a core over {p.wall_s:.1f} s, exit {p.exit_code}"
-         for p in load_run.processes] + [f"machine: {load_session.machine.describe()}"]))
+         for p in load_run.processes] + [f"machine: {load_session.machine.describe()}",
+                                         f"client-side queueing: {lag.describe() if lag else 'not measured'}",
+                                         f"verdict on the generator: {load_saturation or 'had room'}"]))
     busiest = load_run.busiest_generator
     assert busiest is not None, "no load generator process was recorded"
     measure("generator_cpu_pct", busiest.cpu_pct, load_threshold("generator_cpu_pct"),
             subject=f"Locust process {busiest.role}")
+    if lag is not None and lag.p95_ms is not None:
+        limit = float(setting(target.data.get("load", {}), "generator_max_lag_ms"))
+        measure("generator_loop_lag_p95_ms", lag.p95_ms, Threshold(warn=limit, unit="ms"),
+                subject=f"the generator's event loop ({lag.describe()})", samples=lag.samples)
 
 
 @pytest.mark.checklist("app.load-test")

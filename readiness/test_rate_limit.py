@@ -7,7 +7,8 @@ with --cutover-allow-destructive=ENV, whatever the environment's kind.
 
 The burst is sized from the advertised limit and remaining count (pytest_cutover.rate_probe), at
 most `max_requests` requests; the probe runs after every other check of the run (`RUN_LAST`) and
-always waits for the limit to lift before the run goes on.
+always waits for the limit to lift before the run goes on. Under several xdist workers that order
+cannot hold, so the probe is blocked there (pytest_cutover.throttling).
 """
 
 from __future__ import annotations

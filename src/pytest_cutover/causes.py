@@ -44,7 +44,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("throttled", r"throttled by the target|the target's rate limit on the suite",
          "throttled by the target (429)"),
         ("saturated", r"load generator.{0,40}saturated|machine (?:was |is )?saturated",
-         "the load generator's machine was saturated"),
+         "the load generator or its machine was saturated"),
     ))
 
 

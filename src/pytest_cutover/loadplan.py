@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "error_log_patterns": ["ERROR", "Traceback", "FATAL", "Unhandled"], "max_error_log_lines": 0,
     # above this CPU use (generator process or machine) a failing load reading is inconclusive
     "generator_max_cpu_pct": 90.0,
+    # ... and so is one taken while the generator's event loop ran later than this at P95
+    "generator_max_lag_ms": 100.0,
 }
 # The ci profile's first seconds (TLS handshakes, sign-ins, cold connection pools) are set-up,
 # not the steady state the budgets speak of: discarded unless warmup_s is configured.

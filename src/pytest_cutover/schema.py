@@ -154,6 +154,11 @@ LOAD = {
     "generator_max_cpu_pct": K(NUMBER, "above this CPU use (the generator's process or the whole "
                                "machine, during the run) a failing load reading is inconclusive: "
                                "blocked, not NO-GO", 90.0, lo=1, hi=100),
+    "generator_max_lag_ms": K(NUMBER, "above this lag of the generator's event loop (how late its "
+                              "timed sleeps woke, P95 over the measured run; judged on at least "
+                              "min_samples.p95 sleeps) requests queued in the generator: a failing "
+                              "client-side load reading is inconclusive, blocked, not NO-GO",
+                              100.0, lo=0),
 }
 
 # What the suite's own traffic may cost the target (docs/traffic-budget.md).

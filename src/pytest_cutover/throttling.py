@@ -39,13 +39,31 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Checks whose module sets `RUN_LAST = True` (the rate-limit probe: it spends the address's
     request budget) run after every other check of the run."""
-    last = [item for item in items if getattr(getattr(item, "module", None), "RUN_LAST", False)]
+    last = [item for item in items if runs_last(item)]
     if last:
         items[:] = [item for item in items if item not in last] + last
 
 
+def runs_last(item: pytest.Item) -> bool:
+    return bool(getattr(getattr(item, "module", None), "RUN_LAST", False))
+
+
+def parallel_workers(config: pytest.Config) -> int:
+    """xdist workers of this run when this process is one of several (0 otherwise)."""
+    count = int(getattr(config, "workerinput", {}).get("workercount", 0) or 0)
+    return count if count > 1 else 0
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Any:
+    workers = parallel_workers(item.config)
+    if workers and runs_last(item):
+        # RUN_LAST orders one process's checks only: another worker's checks could run during
+        # the burst and meet the 429s it provokes (the failures this ordering exists to avoid)
+        blocked(f"a run with {workers} parallel workers (xdist)",
+                "not run: a check that spends the target's request budget must run after every "
+                "other check, which only one process can guarantee; run it without -n "
+                "(or with -n 0 or -n 1)")
     try:
         return (yield)
     except traffic_budget.Throttled as exc:  # a fixture's login or read was throttled

@@ -159,6 +159,9 @@ def test_distributed_run_with_two_workers_merges_stats_and_gives_the_same_verdic
     assert run.verdict["decision"] == healthy_load.verdict["decision"] == "GO", run.explain()
     text = evidence_text(run, "final_statistics", "load_plan")
     assert "2 workers" in text and "workers connected: 2" in text, text
+    # client-side queueing is measured where the users run: in each worker, not the master
+    lag = evidence_text(run, "test_load_generator_is_not_saturated", "generator_processes")
+    assert "timed sleeps of 50 ms in 2 process(es)" in lag, lag
 
 
 # --- the autoscaler and the load's own data: one short run, each fault on a different check ---
@@ -240,3 +243,74 @@ def test_suite_data_finds_a_planted_order_of_its_prefix_only(ilsref: Any) -> Non
         with psycopg.connect(dsn, connect_timeout=5) as conn:
             conn.execute("DELETE FROM orders WHERE notes IN (%s, %s, %s)",
                          (f"{mine} order 1", f"{other} order 1", f"x{mine} not at the start"))
+
+
+# --- a saturated generator: failing client-side readings are inconclusive (blocked) ------------
+
+CLIENT_SIDE = ("test_p95_latency_within_thresholds", "test_p95_latency_meets_the_success_criterion",
+               "test_p99_latency_within_thresholds", "test_error_rate_within_thresholds",
+               "test_error_rate_meets_the_success_criterion", "test_endpoint_p95_within_its_budget")
+# Any real event loop wakes from a timed sleep at least a fraction of a millisecond late (counted
+# as 1 ms): a limit of 0 declares every run's generator saturated, whatever the machine's load.
+DECLARED_SATURATED = "generator_max_lag_ms = 0\n"
+WITHOUT_SERVER_VIEW = '\n[environments.local.not_applicable]\nprometheus = "self-test: no server view"\n'
+
+
+def saturated_run(ilsref: Any, name: str, server_view: bool) -> Any:
+    """A short load run whose generator is declared saturated (optionally without Prometheus,
+    so no server-side account can confirm a slow client reading)."""
+    profile = SHORT_PROFILE.replace("abort_after_s = 4\n", "abort_after_s = 4\n" + DECLARED_SATURATED)
+    config = ilsref.workdir / f"cutover-load-{name}.toml"
+    config.write_text(ilsref.config.read_text() + profile + ("" if server_view else WITHOUT_SERVER_VIEW))
+    with variables(ilsref, CUTOVER_LOAD_WORKERS="0"):
+        return ilsref.smoke("load", "-m", "load and not post_launch", f"--cutover-config={config}")
+
+
+def client_side_checks(run: Any) -> dict[str, tuple[str, str]]:
+    """nodeid -> (outcome, message) of the checks that judge a client-side reading."""
+    return {c["nodeid"].split("::")[-1]: (c["outcome"], c.get("message") or "")
+            for c in run.verdict["checks"] if any(name in c["nodeid"] for name in CLIENT_SIDE)}
+
+
+def test_saturated_generator_blocks_failing_client_readings_not_the_app(ilsref: Any) -> None:
+    """1.5 s of injected latency fails the P95 checks on the client side; the generator is
+    declared saturated and no server view can confirm: those checks are blocked by the
+    saturation (NO-GO, never ROLLBACK), and the passing error-rate readings stay passed."""
+    with ilsref.fault("latency_1500ms"):
+        run = saturated_run(ilsref, "saturated-unconfirmed", server_view=False)
+    assert run.verdict["decision"] == "NO-GO", run.explain()
+    assert not run.failing, f"a check failed on the app's account: {run.failing}; {run.explain()}"
+    checks = client_side_checks(run)
+    p95_outcome, p95_message = checks["test_p95_latency_within_thresholds"]
+    assert p95_outcome == "blocked", checks
+    assert "load generator was saturated" in p95_message and "event loop" in p95_message, p95_message
+    for name in ("test_error_rate_within_thresholds", "test_error_rate_meets_the_success_criterion"):
+        assert checks[name][0] == "passed", (name, checks[name])
+    assert {outcome for outcome, _ in checks.values()} <= {"passed", "blocked"}, checks
+    found = [c for c in run.verdict["causes"] if "saturated" in c["cause"]]
+    assert found and found[0]["kind"] == "blocked", run.verdict["causes"]
+    lag = evidence_text(run, "test_load_generator_is_not_saturated", "generator_processes")
+    assert "ms late at P95" in lag and "timed sleeps" in lag, lag
+
+
+def test_saturated_generator_still_fails_what_the_server_confirms(ilsref: Any) -> None:
+    """Same declaration, Prometheus present: the server's own P95 shows the 2.5 s too, so the
+    reading is the app's, whatever the generator's state (ROLLBACK)."""
+    with ilsref.fault("latency_2500ms"):
+        run = saturated_run(ilsref, "saturated-confirmed", server_view=True)
+    assert run.verdict["decision"] == "ROLLBACK", run.explain()
+    assert any("test_p95_latency_within_thresholds" in n for n in run.failing), run.explain()
+
+
+def test_saturated_generator_leaves_passing_readings_passed(ilsref: Any) -> None:
+    """A healthy target under a generator declared saturated: readings within their levels are
+    conclusive (more room could only have made them faster) and stay passed."""
+    run = saturated_run(ilsref, "saturated-healthy", server_view=False)
+    checks = client_side_checks(run)
+    for name in ("test_error_rate_within_thresholds", "test_error_rate_meets_the_success_criterion",
+                 "test_p95_latency_within_thresholds"):
+        assert checks[name][0] == "passed", (name, checks[name], run.explain())
+    assert not run.failing, run.explain()
+    assert run.verdict["decision"] in ("GO", "NO-GO"), run.explain()
+    blocked = {n: m for n, (o, m) in checks.items() if o == "blocked"}
+    assert all("saturated" in m for m in blocked.values()), blocked

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_cutover.clients.machine import LoopLag
 from pytest_cutover.loadplan import LoadPlan
 from pytest_cutover.loadstats import LoadStats
 
@@ -55,6 +56,7 @@ class LoadRun:
     html_report: Path
     processes: list[GeneratorProcess] = field(default_factory=list)
     timed_out: bool = False
+    lag: LoopLag | None = None  # how late the generator's event loop ran (client-side queueing)
 
     @property
     def busiest_generator(self) -> GeneratorProcess | None:
@@ -87,7 +89,11 @@ class LocustRunner:
         stats_file = self.workdir / "final-stats.json"
         stats_file.unlink(missing_ok=True)
         html = self.workdir / "locust.html"
+        lag_prefix = self.workdir / "loop-lag"
+        for old in self.workdir.glob(f"{lag_prefix.name}.*"):
+            old.unlink(missing_ok=True)
         child_env = {**os.environ, **env, "CUTOVER_LOAD_STATS": str(stats_file),
+                     "CUTOVER_LOAD_LAG": str(lag_prefix),
                      "CUTOVER_LOAD_STAGES": plan.stages_json(), "CUTOVER_LOAD_MODEL": plan.model_json(),
                      "CUTOVER_LOAD_WARMUP_S": str(plan.warmup_s)}
         base = [self.python, "-m", "locust", "-f", str(self.locustfile), "--headless",
@@ -111,7 +117,7 @@ class LocustRunner:
         if stats_file.is_file():
             stats = LoadStats.from_json(json.loads(stats_file.read_text()))
         return LoadRun(plan=plan, command=main, stats=stats, html_report=html,
-                       processes=processes, timed_out=timed_out)
+                       processes=processes, timed_out=timed_out, lag=LoopLag.read(lag_prefix))
 
     def _run_all(self, roles: list[tuple[str, list[str]]], env: dict[str, str], timeout: float,
                  on_poll: Callable[[], None] | None) -> tuple[list[GeneratorProcess], bool]:
