@@ -51,13 +51,20 @@ def require_binary(name: str, package: str, *candidates: str) -> str:
     raise MissingBinary(f"{name!r} is not installed; install it with: apt-get install -y {package}")
 
 
-def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:
+def wait_for_port(port: int, timeout: float = 60.0, host: str = "127.0.0.1",
+                  process: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until something accepts on the port. The bound is generous: a Python server starting
+    on a saturated 2-core machine took more than 15 s to import; a `process` that has already
+    exited fails at once instead of after the whole wait."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"process {process.pid} exited with {process.returncode} "
+                                   f"before listening on {host}:{port} (see its log)") from None
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
 

@@ -39,6 +39,11 @@ CASES = [
         "test_endpoint_answers_expected_status_and_body[readiness]")),
     FaultCase("redis_down", (HEALTH, "-k", "detailed"), (
         "test_detailed_health_reports_redis_up", "test_detailed_health_reports_healthy")),
+    # the app's own health report shows a slow database (> 1 s) and a slow Redis (> 100 ms)
+    FaultCase("db_slow", (HEALTH, "-k", "detailed"), (
+        "test_detailed_health_reports_database_connected", "test_detailed_health_reports_healthy")),
+    FaultCase("redis_slow", (HEALTH, "-k", "detailed"), (
+        "test_detailed_health_reports_redis_up", "test_detailed_health_reports_healthy")),
     FaultCase("wrong_version", ("smoke/test_version.py",), ("test_deployed_version_is_the_release",)),
     FaultCase("slow_health", (HEALTH, ENDPOINTS, "-k", "latency"), (
         "test_health_path_answers_within_latency_budget[api/health]",
@@ -74,6 +79,8 @@ CASES = [
     FaultCase("cert_expiring_soon", (TLS,), ("test_certificate_has_enough_days_left",)),
     FaultCase("cert_wrong_host", (TLS,), ("test_certificate_is_valid_for_the_host",)),
     FaultCase("cert_untrusted", (TLS,), ("test_certificate_is_trusted_by_the_ca_bundle",)),
+    FaultCase("rate_limit_off", ("smoke/test_rate_limit_headers.py",), (
+        "test_api_answers_advertise_the_rate_limit",)),
     FaultCase("unknown_api_200", (API,), ("test_unknown_api_path_answers_json_404",)),
     FaultCase("delete_allowed", (API,), ("test_wrong_method_on_health_is_refused",)),
     FaultCase("homepage_500", (ENDPOINTS,), (

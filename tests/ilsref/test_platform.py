@@ -13,6 +13,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -489,3 +490,11 @@ def test_backup_fault_breaks_a_copy_of_the_backups(platform: Platform, tmp_path:
 def test_everything_stops_and_no_process_is_left(platform: Platform) -> None:
     assert len(platform.our_processes()) >= 7  # exporters, supervisor + 2 servers, stand-ins, dns, ...
     assert platform.stop() == set()
+
+
+def test_waiting_for_a_port_stops_at_once_when_its_server_has_exited() -> None:
+    server = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    server.wait(timeout=30)
+    # a TimeoutError after the whole wait would mean the dead process was not noticed
+    with pytest.raises(RuntimeError, match="exited with 3 before listening"):
+        wait_for_port(free_port(), timeout=60, process=server)

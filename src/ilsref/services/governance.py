@@ -54,8 +54,8 @@ def start(ctx: Context) -> None:
     argv = module_argv("ilsref.standins.governance", "--run-dir", str(ctx.run.path), "--port", str(port),
                        "--alertmanager", str(ctx.facts.get("alertmanager_url", "")),
                        "--kube-api", str(ctx.facts.get("kube_api", "")))
-    ctx.run.spawn(SERVICE, argv, env=module_env())
-    wait_for_port(port)
+    process = ctx.run.spawn(SERVICE, argv, env=module_env())
+    wait_for_port(port, process=process)
     url = f"http://127.0.0.1:{port}"
 
     freeze_ago = VIOLATED_FREEZE_AGO if "code_freeze_violated" in ctx.faults else FREEZE_AGO

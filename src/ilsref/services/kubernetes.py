@@ -64,11 +64,11 @@ def start(ctx: Context) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     src_dir = Path(__file__).resolve().parents[2]  # the directory holding the ilsref package
     python_path = os.pathsep.join(p for p in (str(src_dir), os.environ.get("PYTHONPATH")) if p)
-    ctx.run.spawn(SERVICE, [
+    process = ctx.run.spawn(SERVICE, [
         sys.executable, "-m", "ilsref.k8s", "--port", str(port), "--run-dir", str(ctx.run.path),
         "--namespace", NAMESPACE, "--release", ctx.release, "--host", "localhost",
     ], env={"PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"})
-    wait_for_port(port, timeout=20)
+    wait_for_port(port, process=process)
 
     server = f"http://127.0.0.1:{port}"
     kubeconfig = config_dir / "kubeconfig"

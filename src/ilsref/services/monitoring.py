@@ -118,10 +118,11 @@ def start(ctx: Context) -> None:
     )
     plan_file = directory / "plan.json"
     plan.save(plan_file)
-    ctx.run.spawn("monitoring", module_argv("ilsref.monitoring.supervisor", str(plan_file)), env=module_env())
+    supervisor = ctx.run.spawn("monitoring", module_argv("ilsref.monitoring.supervisor", str(plan_file)),
+                               env=module_env())
 
-    wait_for_port(postgres_exporter_port)
-    wait_for_port(redis_exporter_port)
+    wait_for_port(postgres_exporter_port, process=supervisor)
+    wait_for_port(redis_exporter_port, process=supervisor)
     wait_ready(plan.alertmanager_url)
     if "prom_down" not in ctx.faults:
         wait_ready(plan.prometheus_url)

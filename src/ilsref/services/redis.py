@@ -53,8 +53,8 @@ def start(ctx: Context) -> None:
     fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("\n".join(lines) + "\n")
-    ctx.run.spawn(SERVICE, [binary, str(conf)])
-    wait_for_port(port, timeout=10)
+    process = ctx.run.spawn(SERVICE, [binary, str(conf)])
+    wait_for_port(port, process=process)
 
     url = f"redis://127.0.0.1:{port}/0" if no_auth else f"redis://:{password}@127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

@@ -43,9 +43,9 @@ def start(ctx: Context) -> None:
                        *[arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))])
     env = module_env(ILSREF_GRAFANA_TOKEN=grafana_token, ILSREF_SENTRY_TOKEN=sentry_token,
                      ILSREF_SENTRY_DSN_KEY=dsn_key)
-    ctx.run.spawn("standins", argv, env=env)
+    process = ctx.run.spawn("standins", argv, env=env)
     for port in ports.values():
-        wait_for_port(port)
+        wait_for_port(port, process=process)
 
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     ctx.facts["alert_webhook_url"] = f"{url['webhook']}/hooks/alertmanager"
