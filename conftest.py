@@ -47,10 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _node_ca_file(ca_bundle: str) -> str:
-    """Node reads one extra CA file: the target's bundle, plus any file already named there."""
-    parts = [Path(p).read_text() for p in (os.environ.get("NODE_EXTRA_CA_CERTS"), ca_bundle)
-             if p and Path(p).is_file()]
-    text = "\n".join(parts)
+    """Node reads one extra CA file: the target's bundle itself, or, when a file is already named
+    there, one holding both (named by its content, so repeated runs reuse it instead of leaving
+    a new temporary file each time)."""
+    named = os.environ.get("NODE_EXTRA_CA_CERTS")
+    if not named or not Path(named).is_file():
+        return ca_bundle
+    extra, bundle = Path(named).read_text(), Path(ca_bundle).read_text()
+    if bundle in extra:
+        return named
+    text = extra + "\n" + bundle
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"cutover-node-ca-{digest}.pem"
     if not path.exists():
