@@ -12,7 +12,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +164,15 @@ def test_distributed_run_with_two_workers_merges_stats_and_gives_the_same_verdic
     assert "timed sleeps of 50 ms in 2 process(es)" in lag, lag
 
 
-# --- the autoscaler and the load's own data: one short run, each fault on a different check ---
+# --- the server-side checks and the load's own data: one short run, each fault on a different check ---
 
 AUTOSCALER = "test_autoscaler_runs_the_replicas_it_recommends"
 LEFT_ORDERS = "test_load_left_no_orders_behind"
+MEMORY_GROWTH = "test_app_memory_does_not_grow_over_the_load"
+SLOW_QUERIES = "test_no_slow_queries_during_the_load"
+# each fault of that run, and the one check it must fail
+SERVER_FAULTS = {"hpa_ignored": AUTOSCALER, "memory_leak": MEMORY_GROWTH,
+                 "slow_db_queries": SLOW_QUERIES}
 
 
 def _config_without_database(ilsref: Any) -> Path:
@@ -183,18 +188,23 @@ def _config_without_database(ilsref: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def ignored_hpa_without_dsn(ilsref: Any, healthy_load: Any) -> Any:
-    """`hpa_ignored` on and no database DSN, running only the two checks they break."""
+    """`hpa_ignored`, `memory_leak` (1 MiB kept per request) and `slow_db_queries` on, and no
+    database DSN, running only the checks they break."""
     config = _config_without_database(ilsref)
-    with ilsref.fault("hpa_ignored"), variables(ilsref, CUTOVER_LOAD_WORKERS="0"):
+    with ExitStack() as faults:
+        for fault in SERVER_FAULTS:
+            faults.enter_context(ilsref.fault(fault))
+        faults.enter_context(variables(ilsref, CUTOVER_LOAD_WORKERS="0"))
         return ilsref.suite("load and not post_launch", f"--cutover-config={config}", "load",
-                            "-k", f"{AUTOSCALER} or {LEFT_ORDERS}")
+                            "-k", " or ".join([*SERVER_FAULTS.values(), LEFT_ORDERS]))
 
 
 def test_ignored_autoscaler_and_unverifiable_cleanup_give_no_go(ignored_hpa_without_dsn: Any) -> None:
     run = ignored_hpa_without_dsn
     assert (run.returncode, run.verdict["decision"]) == (1, "NO-GO"), run.explain()
     outcomes = {nodeid.split("::")[-1]: outcome for nodeid, outcome in run.outcomes.items()}
-    assert outcomes == {AUTOSCALER: "failed", LEFT_ORDERS: "unverified"}, run.explain()
+    assert outcomes == {**{check: "failed" for check in SERVER_FAULTS.values()},
+                        LEFT_ORDERS: "unverified"}, run.explain()
     reasons = " ".join(run.verdict["reasons"])
     assert AUTOSCALER in reasons and LEFT_ORDERS in reasons, run.explain()
     shortfall = measurement(run, AUTOSCALER, "hpa_replica_shortfall")
