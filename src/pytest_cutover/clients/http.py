@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -37,6 +37,9 @@ import urllib3
 
 from pytest_cutover import traffic_budget
 from pytest_cutover.traffic_budget import Throttled, TrafficBudget
+
+if TYPE_CHECKING:  # the stubs' names for what requests' adapter hands urllib3
+    from requests.adapters import _HostParams, _PoolKwargs
 
 __all__ = ["HttpClient", "HttpResult", "Throttled", "Timing"]
 
@@ -132,8 +135,9 @@ class Adapter(requests.adapters.HTTPAdapter):
     each such connection (~25 ms of CPU), to verify nothing against it."""
 
     def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
-                                             verify: Any, cert: Any = None
-                                             ) -> tuple[dict[str, Any], dict[str, Any]]:
+                                             verify: bool | str,
+                                             cert: str | tuple[str, str] | None = None
+                                             ) -> tuple[_HostParams, _PoolKwargs]:
         host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
         if verify is False and host.get("scheme") == "https":
             pool["ssl_context"] = _unverified_context()
