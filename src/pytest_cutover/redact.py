@@ -102,6 +102,7 @@ class Redactor:
         self.secrets: list[str] = []
         self.fragments: list[str] = []
         self._gram_set: frozenset[str] = frozenset()
+        self._quad_set: frozenset[str] = frozenset()  # every 4 characters of a gram
         self._seen: set[str] = set()  # values already added: learning one again changes nothing
         self._memo: dict[str, str] = {}  # valid for the current secrets; emptied when they grow
         self._memo_chars = 0
@@ -126,6 +127,7 @@ class Redactor:
         if not grams <= self._gram_set:
             self.fragments = sorted({*self.fragments, *grams})
             self._gram_set = frozenset(self.fragments)
+            self._quad_set = self._quad_set.union(g[k:k + 4] for g in grams for k in range(5))
             alphabet = self._run_alphabet.union(*grams)
             if alphabet != self._run_alphabet:
                 self._run_alphabet, self._run_pattern = alphabet, None
@@ -148,12 +150,17 @@ class Redactor:
                 while start != -1:
                     spans.append((start, start + FRAGMENT))
                     start = text.find(gram, start + 1)
-        else:  # many (session cookies learnt): look only inside runs of the grams' characters
-            grams = self._gram_set
+        else:  # many (session cookies learnt): look only inside runs of the grams' characters,
+            # and there only around every 4th position holding 4 characters of some gram: a gram
+            # found at i covers the one position p (a multiple of 4) in i..i+3, with p..p+4
+            grams, quads = self._gram_set, self._quad_set
             for run in self._runs().finditer(text):
                 begin, end = run.span()
-                spans += [(i, i + FRAGMENT) for i in range(begin, end - FRAGMENT + 1)
-                          if text[i:i + FRAGMENT] in grams]
+                for p in range(begin + (-begin) % 4, end - 3, 4):
+                    if text[p:p + 4] in quads:
+                        spans += [(i, i + FRAGMENT) for i in range(max(begin, p - 3),
+                                                                   min(p, end - FRAGMENT) + 1)
+                                  if text[i:i + FRAGMENT] in grams]
         if not spans:
             return text
         spans.sort()
