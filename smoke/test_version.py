@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.clients.k8s import KubeUnavailable
 from pytest_cutover.clients.version import VersionUnavailable, served_version
 from pytest_cutover.fixtures import kube_for
 
@@ -27,10 +26,15 @@ def test_deployed_version_is_the_release(http, target, require, evidence):
         unverified("version.source is 'endpoint' but version.path or version.field is missing")
     if source not in ("endpoint", "image_tag"):
         unverified(f"unknown version.source {source!r} (use 'endpoint' or 'image_tag')")
-    kube = kube_for(target) if source == "image_tag" else None  # lazily: only this source needs it
+    unreadable: tuple[type[Exception], ...] = (VersionUnavailable,)
+    kube = None
+    if source == "image_tag":  # only this source needs the Kubernetes client (imported lazily)
+        from pytest_cutover.clients.k8s import KubeUnavailable
+
+        kube, unreadable = kube_for(target), (VersionUnavailable, KubeUnavailable)
     try:
         served, where = served_version(http, target, kube)
-    except (VersionUnavailable, KubeUnavailable) as exc:
+    except unreadable as exc:
         pytest.fail(f"the deployed version could not be read: {exc}", pytrace=False)
     evidence("deployed version", {"served": served, "expected": target.release, "from": where},
              "json")

@@ -6,6 +6,7 @@ Pure module. The catalogue is a data file (data/checklist.toml); checks link to 
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,9 +44,15 @@ class Item:
 
 
 def load() -> list[Item]:
+    """The catalogue (a new list each call; the file is parsed once per process)."""
+    return list(_catalogue())
+
+
+@functools.cache
+def _catalogue() -> tuple[Item, ...]:
     data = tomllib.loads(resources.files("pytest_cutover").joinpath("data/checklist.toml").read_text())
     fields = set(Item.__dataclass_fields__)
-    return [Item(**{k: v for k, v in entry.items() if k in fields}) for entry in data["item"]]
+    return tuple(Item(**{k: v for k, v in entry.items() if k in fields}) for entry in data["item"])
 
 
 def by_id(items: Iterable[Item]) -> dict[str, Item]:

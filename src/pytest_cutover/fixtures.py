@@ -81,9 +81,9 @@ def secret_or_unverified(target: Environment, var_name: str) -> str:
 def http_pool() -> Iterator[Any]:
     """One connection pool for the run, so checks reuse kept-alive connections (cookies are not
     shared: each check's client has its own session)."""
-    import requests.adapters
+    from pytest_cutover.clients.http import Adapter
 
-    pool = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=8)
+    pool = Adapter(pool_connections=8, pool_maxsize=8)
     yield pool
     pool.close()
 

@@ -42,6 +42,24 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"<h1>Internal Server Error</h1>\s*<p>The server encountered|An unhandled exception "
         r"occurred while processing the request|Django Version:|Laravel\b.{0,40}\bException")),
 )
+# Literal text each pattern cannot match without (any one of the words): a body holding none of a
+# kind's words is not searched for that kind (most answers hold none; the patterns are costly).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "node stack trace": ("Error",),
+    "python traceback": ("Traceback (most recent call last):", 'File "'),
+    "java stack trace": (".java:",),
+    ".net stack trace": (":line ", "System."),
+    "internal file path": ("/home/", "/root/", "/srv/", "/opt/", "/var/www/", "/usr/src/", "/app/",
+                           "/workspace/", ":\\"),
+    "sql error": ("syntax error at or near", "does not exist", "duplicate key value violates",
+                  "SQLSTATE[", "ORA-", "You have an error in your SQL syntax", "PG::", "psycopg",
+                  "SequelizeDatabaseError", "PrismaClient", "QueryFailedError", "ER_",
+                  "sqlite3.OperationalError"),
+    "framework error page": ("Whitelabel Error Page", "<title>Error</title>", "Werkzeug Debugger",
+                             "DisallowedHost at", "Server Error in '/' Application",
+                             "<h1>Internal Server Error</h1>", "An unhandled exception occurred",
+                             "Django Version:", "Laravel"),
+}
 BANNER_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version",
                   "x-runtime", "x-generator")
 VERSION = re.compile(r"\d+\.\d+")
@@ -64,6 +82,8 @@ def scan(text: str, headers: Mapping[str, str] | None = None) -> list[Leak]:
     found: list[Leak] = []
     body = text[:SCAN_CHARS]
     for kind, pattern in PATTERNS:
+        if not any(word in body for word in NEEDS[kind]):
+            continue
         match = pattern.search(body)
         if match:
             found.append(Leak(kind, _excerpt(body, match.start(), match.end())))

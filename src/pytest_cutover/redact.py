@@ -72,26 +72,75 @@ def _parts(value: str) -> tuple[set[str], set[str]]:
 
 
 
+# What each pattern needs in the text to match at all: a pattern whose words are absent is not run
+# (most answers carry none). Words of IGNORECASE patterns are looked up in the lower-cased text;
+# only for ASCII text, as re.I also folds a few non-ASCII letters (long s, dotless i, the
+# Kelvin sign) onto ASCII ones.
+# A substitution inserts MASK, which holds no letter, so it cannot make a word appear.
+_NEEDS: list[tuple[tuple[str, ...], bool]] = [
+    (("://",), False),
+    (("bearer",), True),
+    (("eyJ",), False),
+    (("authorization", "cookie", "x-csrf-token"), True),
+    (("authorization", "cookie", "x-csrf-token"), True),
+    (("passw", "secret", "token", "apikey", "api_key", "api-key"), True),
+    (("passw", "secret", "token", "apikey", "api_key", "api-key"), True),
+    (("passw", "apikey", "api_key", "api-key"), True),
+    (("PASSW", "SECRET", "TOKEN", "API_KEY"), False),
+]
+assert len(_NEEDS) == len(_PATTERNS)  # noqa: S101 - one entry per pattern, kept in step
+
+# Texts remembered with their redaction (a report redacts the same text more than once: a
+# check's captured output in each phase, a file and its archived copy); bounded in count and size.
+MEMO_LIMIT = 512
+MEMO_TEXT_CHARS = 200_000
+MEMO_CHARS = 4_000_000
+
+
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets: list[str] = []
         self.fragments: list[str] = []
         self._gram_set: frozenset[str] = frozenset()
+        self._quad_set: frozenset[str] = frozenset()  # every 4 characters of a gram
+        self._seen: set[str] = set()  # values already added: learning one again changes nothing
+        self._memo: dict[str, str] = {}  # valid for the current secrets; emptied when they grow
+        self._memo_chars = 0
+        self._run_pattern: re.Pattern[str] | None = None
+        self._run_alphabet: frozenset[str] = frozenset()
         self.add(*secrets)
 
     def add(self, *values: str) -> None:
+        new = [v for v in values if v and len(v) >= 4 and v not in self._seen]
+        if not new:
+            return
+        self._seen.update(new)
         whole, fragile = set(self.secrets), set()
-        for value in values:
-            if value and len(value) >= 4:
-                more, parts = _parts(value)
-                whole |= more
-                fragile |= parts
+        for value in new:
+            more, parts = _parts(value)
+            whole |= more
+            fragile |= parts
         # Longest first so a secret that contains another is masked whole; ignore trivial values.
         self.secrets = sorted({s for s in whole if len(s) >= 4}, key=len, reverse=True)
         grams = {part[i:i + FRAGMENT] for part in fragile if len(part) > FRAGMENT
                  for i in range(len(part) - FRAGMENT + 1)}
-        self.fragments = sorted({*self.fragments, *grams})
-        self._gram_set = frozenset(self.fragments)
+        if not grams <= self._gram_set:
+            self.fragments = sorted({*self.fragments, *grams})
+            self._gram_set = frozenset(self.fragments)
+            self._quad_set = self._quad_set.union(g[k:k + 4] for g in grams for k in range(5))
+            alphabet = self._run_alphabet.union(*grams)
+            if alphabet != self._run_alphabet:
+                self._run_alphabet, self._run_pattern = alphabet, None
+        self._memo.clear()
+        self._memo_chars = 0
+
+    def _runs(self) -> re.Pattern[str]:
+        """Stretches of FRAGMENT or more characters that occur in some gram: a gram can only
+        be found inside one (compiled again only when the grams bring a new character)."""
+        if self._run_pattern is None:
+            chars = "".join(re.escape(c) for c in sorted(self._run_alphabet))
+            self._run_pattern = re.compile(f"[{chars}]{{{FRAGMENT},}}")
+        return self._run_pattern
 
     def _mask_fragments(self, text: str) -> str:
         spans: list[tuple[int, int]] = []
@@ -101,10 +150,17 @@ class Redactor:
                 while start != -1:
                     spans.append((start, start + FRAGMENT))
                     start = text.find(gram, start + 1)
-        else:  # many (session cookies learnt): one pass over the text, whatever their number
-            grams = self._gram_set
-            spans = [(i, i + FRAGMENT) for i in range(len(text) - FRAGMENT + 1)
-                     if text[i:i + FRAGMENT] in grams]
+        else:  # many (session cookies learnt): look only inside runs of the grams' characters,
+            # and there only around every 4th position holding 4 characters of some gram: a gram
+            # found at i covers the one position p (a multiple of 4) in i..i+3, with p..p+4
+            grams, quads = self._gram_set, self._quad_set
+            for run in self._runs().finditer(text):
+                begin, end = run.span()
+                for p in range(begin + (-begin) % 4, end - 3, 4):
+                    if text[p:p + 4] in quads:
+                        spans += [(i, i + FRAGMENT) for i in range(max(begin, p - 3),
+                                                                   min(p, end - FRAGMENT) + 1)
+                                  if text[i:i + FRAGMENT] in grams]
         if not spans:
             return text
         spans.sort()
@@ -123,9 +179,25 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        done = self._memo.get(text)
+        if done is not None:
+            return done
+        out = text
         for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        text = self._mask_fragments(text)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+            out = out.replace(secret, MASK)
+        out = self._mask_fragments(out)
+        lower = out.lower() if out.isascii() else None
+        for (pattern, replacement), (words, folded) in zip(_PATTERNS, _NEEDS, strict=True):
+            if folded:
+                if lower is not None and not any(w in lower for w in words):
+                    continue
+            elif not any(w in out for w in words):
+                continue
+            out = pattern.sub(replacement, out)
+        if len(text) <= MEMO_TEXT_CHARS:
+            if len(self._memo) >= MEMO_LIMIT or self._memo_chars > MEMO_CHARS:
+                self._memo.clear()
+                self._memo_chars = 0
+            self._memo[text] = out
+            self._memo_chars += len(text) + len(out)
+        return out

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import requests
 import requests.adapters
 
 from pytest_cutover.clients.http import CLOSED_ON_REUSE, HttpClient, HttpResult, Timing
@@ -223,3 +224,20 @@ def test_probe_client_sees_the_raw_429():
     with _throttling(refusals=1) as (client, _):
         client.budget = None  # what `pace=False` makes
         assert client.get("/api/patients").status == 429
+
+
+def test_unverified_requests_share_one_context_that_verifies_nothing() -> None:
+    import ssl
+
+    from pytest_cutover.clients.http import Adapter
+
+    adapter = Adapter()
+    request = requests.Request("GET", "https://localhost:8443/api/health").prepare()
+    _, unverified = adapter.build_connection_pool_key_attributes(request, False)
+    context = unverified["ssl_context"]
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
+    assert adapter.build_connection_pool_key_attributes(request, False)[1]["ssl_context"] is context
+    # verified requests keep requests' own settings: no context of ours, the bundle as given
+    _, bundle = adapter.build_connection_pool_key_attributes(request, "/nonexistent/ca.pem")
+    assert "ssl_context" not in bundle or bundle["ssl_context"] is not context
+    assert bundle["ca_certs"] == "/nonexistent/ca.pem" and bundle["cert_reqs"] == "CERT_REQUIRED"

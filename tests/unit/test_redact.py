@@ -98,3 +98,28 @@ def test_environment_style_and_repr_style_secrets() -> None:
     assert "s3cr3t" not in redact("PGPASSWORD=s3cr3t psql -h db")
     assert "tok123456" not in redact("ApiException(headers={'X-Api-Token': 'tok123456'}) REDIS_TOKEN: "
                                      "tok123456")
+
+
+def test_a_text_redacted_before_a_secret_is_learnt_is_redacted_again_after() -> None:
+    redact = Redactor()
+    text = "answer echoed sid-value-0123456789"
+    assert redact(text) == text  # nothing known yet (remembered for the current secrets)
+    redact.add("sid-value-0123456789")
+    assert "0123456789" not in redact(text)
+    redact.add("sid-value-0123456789")  # learning it again changes nothing
+    assert "0123456789" not in redact(text)
+
+
+def test_patterns_still_apply_to_text_with_letters_that_fold_onto_ascii() -> None:
+    # re.IGNORECASE matches the long s with s and the Kelvin sign with k: no shortcut skips those
+    redact = Redactor()
+    assert "abc123" not in redact("\u017fecret=abc123")
+    assert "abc123" not in redact("api_\u212aey=abc123")
+
+
+def test_fragments_are_found_in_runs_of_their_characters_among_other_text() -> None:
+    redact = Redactor()
+    redact.add(*(f"v{i:03d}-Zq9xW7pL3mN5" for i in range(40)))
+    out = redact("<p>key: [Zq9xW7pL]</p> and /path/xW7pL3mN5?")
+    assert "Zq9xW7pL" not in out and "xW7pL3mN" not in out
+    assert out.startswith("<p>key: [") and "/path/" in out

@@ -203,3 +203,28 @@ def test_headers_with_a_list_per_name_are_scanned_as_strings():
                                                 "Server": ["nginx/1.18.0"]}, NODE_500)
     kinds = {f["kind"] for f in log.drain()["findings"]}
     assert {"node stack trace", "version banner"} <= kinds
+
+
+LEAK_CORPUS = [
+    NODE_500, "TypeError: x is undefined\n    at render (/srv/app/main.js:10:5)",
+    "Traceback (most recent call last):\n  File \"/srv/x.py\", line 3, in main",
+    '  File "/opt/app/api.py", line 12, in handler',
+    "java.lang.IllegalStateException: boom\n\tat com.acme.Api.get(Api.java:42)",
+    "System.NullReferenceException: x\r\n   at Acme.Api.Get() in C:\\src\\Api.cs:line 9",
+    "at Acme.Api.Get() in D:\\build\\Api.cs:line 12", "see C:\\Users\\bob\\secret.txt",
+    "/home/ils/server/index.ts", "/var/www/html/index.php", "/usr/src/app/node_modules/x",
+    '{"error":"relation \\"users\\" does not exist"}', 'column "x" does not exist',
+    "ERROR: syntax error at or near \"FROM\"", "SQLSTATE[23000]", "ORA-00942", "PG::UndefinedTable",
+    "psycopg2.errors.UniqueViolation", "ER_DUP_ENTRY: dup", "sqlite3.OperationalError: no such",
+    "<title>Error</title></head><body><pre>Cannot GET /x</pre>", "Werkzeug Debugger",
+    "<h1>Internal Server Error</h1>\n<p>The server encountered an error", "Django Version: 4.2",
+    "Laravel 10 ErrorException", "An unhandled exception occurred while processing the request.",
+    '<a href="/app/settings/profile">Profile</a> {"error":"Invalid email or password"}', "",
+]
+
+
+@pytest.mark.parametrize("text", LEAK_CORPUS)
+def test_the_word_shortcut_finds_what_the_patterns_alone_find(text):
+    # each kind's pattern is skipped when none of its NEEDS words is in the body: never a miss
+    alone = [kind for kind, pattern in leak_scan.PATTERNS if pattern.search(text)]
+    assert [leak.kind for leak in leak_scan.scan(text)] == alone
