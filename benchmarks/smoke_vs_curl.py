@@ -7,9 +7,11 @@ Without --start it uses the reference deployment already running in $ILSREF_HOME
 with --start it brings one up in a temporary directory and down again. Prints the
 median wall time of each over N runs, how many checks each made, and the ratio.
 
-In the same runs it measures the floor: pytest on a folder holding one empty test, bare (no
-plugin autoload), with every installed plugin, and with the suite's addopts (the light start),
-plus each installed plugin's share (the floor with every plugin minus the floor without it).
+It also times `pytest -m smoke` with the bytecode caches on (PYTHONDONTWRITEBYTECODE unset), as
+on an ordinary install. In the same runs it measures the floor: pytest on a folder holding one
+empty test, bare (no plugin autoload), with every installed plugin, and with the suite's addopts
+(the light start), plus each installed plugin's share (the floor with every plugin minus the
+floor without it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 CURL_SCRIPT = REPO / "benchmarks" / "plan_smoke.sh"
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 WITHOUT = "floor without "
+CACHED = "pytest -m smoke, bytecode cached"
 
 
 @dataclass
@@ -125,11 +128,17 @@ def measure(home: Path, runs: int, workdir: Path) -> dict[str, Figure]:
     empty.mkdir()
     (empty / "test_empty.py").write_text("def test_empty():\n    pass\n")
     floors = floor_commands(empty, installed_plugins())
-    figures = {name: Figure() for name in ("curl script", "pytest -m smoke",
+    figures = {name: Figure() for name in ("curl script", "pytest -m smoke", CACHED,
                                            "pytest -m smoke -n auto", *floors)}
+    # PYTHONDONTWRITEBYTECODE=1 (set on these machines) makes every run compile the suite's own
+    # modules and assertion-rewrite its checks again; an ordinary install keeps both cached.
+    # One unmeasured run fills the caches for the CACHED row.
+    cached_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    pytest_run(config, workdir / "cache-fill", cached_env, [], Figure())
     for i in range(runs):  # interleaved, so a change of load touches every figure alike
         curl_run(local, env, figures["curl script"])
         pytest_run(config, workdir / f"serial-{i}", env, [], figures["pytest -m smoke"])
+        pytest_run(config, workdir / f"cached-{i}", cached_env, [], figures[CACHED])
         pytest_run(config, workdir / f"parallel-{i}", env, ["-n", "auto"],
                    figures["pytest -m smoke -n auto"])
         for name, (command, extra) in floors.items():
