@@ -6,12 +6,13 @@ Every archive of the newest backup is restored (a custom-format `.dump` with
 each into a fresh scratch database on the source's server, never over the source. With
 `rollback.restore_from = "pg_dump"` the drill makes a fresh `pg_dump -Fc` instead, at a snapshot
 exported from the transaction that reads the source, so both describe the same instant.
-Otherwise the source is read right after the restore, in one snapshot, bounded to the backup's
-moment where it can be: only the rows up to the restored copy's largest integer key, else its
-latest `created_at`, are compared, so rows written since the backup are not differences (rows
-deleted or changed since still are; tables with neither are compared whole — name the stable ones
-in `database.tables`). Counts and checksums are computed inside PostgreSQL (one hash aggregate
-per table and side), the source's and the copy's at the same time on two connections.
+Otherwise the source is read in one snapshot taken as the restore starts (its side is read while
+pg_restore runs), bounded to the backup's moment where it can be: only the rows up to the restored
+copy's largest integer key, else its latest `created_at`, are compared, so rows written since the
+backup are not differences (rows deleted or changed since still are; tables with neither are
+compared whole — name the stable ones in `database.tables`). Counts and checksums are computed
+inside PostgreSQL (one hash aggregate per table and side); the copy's on two connections at once
+after the restore, the source's rows past the copy's bounds taken off in the same snapshot.
 Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
 """
 
@@ -126,8 +127,8 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                 facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
             else:  # read after each restore, bounded to what the copy holds
                 facts, chosen = {}, _source_tables(admin_dsn, source, rollback_config, tables)
-                how = ("read right after the restore, bounded to the rows up to the restored "
-                       "copy's largest key or creation time")
+                how = ("read in one snapshot taken as the restore started, bounded to the rows up "
+                       "to the restored copy's largest key or creation time")
         except (DbUnavailable, pgrestore.RestoreRefused) as exc:
             pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
         drill = RestoreDrill(scratch, source, how, chosen, [])
