@@ -132,6 +132,7 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
         except (DbUnavailable, pgrestore.RestoreRefused) as exc:
             pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
         drill = RestoreDrill(scratch, source, how, chosen, [])
+        foreign = None  # a database of that name that is not ours: refused, and left alone
         try:
             for archive in archives:
                 bounded_by = None if fresh is not None else source
@@ -139,9 +140,13 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                                                    rollback_config, bounded_by))
                 if bounded_by is not None and drill.outcomes[-1].read_at:
                     drill.baseline = f"{how} (read at {drill.outcomes[-1].read_at})"
+        except pgrestore.ForeignScratch as exc:
+            foreign = exc
         finally:
-            pgrestore.drop_database(admin_dsn, scratch)
-            drill.scratch_left = pgrestore.database_exists(admin_dsn, scratch)
+            if foreign is None:
+                drill.scratch_left = not pgrestore.drop_and_confirm(admin_dsn, scratch)
+        if foreign is not None:
+            unverified(f"refused: {foreign}")
         yield drill
 
 
@@ -155,13 +160,7 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
         if bounded_by is not None:  # the source's side does not need the copy: read it meanwhile
             early = _EarlySource(pgrestore.with_database(admin_dsn, bounded_by), tables, mutable, timeout)
             stack.callback(early.close)
-        if (pgrestore.database_exists(admin_dsn, scratch)
-                and not scratch.startswith(pgrestore.SCRATCH_PREFIX)):
-            raise pgrestore.RestoreRefused(f"scratch database {scratch!r} already exists and is not "
-                                           f"one of ours ({pgrestore.SCRATCH_PREFIX}*): drop it or "
-                                           f"choose another")
-        pgrestore.drop_database(admin_dsn, scratch)  # a leftover of an interrupted drill
-        pgrestore.create_database(admin_dsn, scratch)
+        pgrestore.fresh_scratch(admin_dsn, scratch)  # drops a leftover of an interrupted drill
         restored = pgrestore.restore(archive, pgrestore.with_database(admin_dsn, scratch),
                                      int(config["restore_jobs"]), timeout, config.get("pg_bin"))
         outcome = RestoreOutcome(archive.name, restored)
