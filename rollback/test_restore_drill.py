@@ -210,6 +210,9 @@ class _EarlySource:
 
     def _read(self, tables: list[str], mutable: set[str]) -> None:
         self._open.enter_context(self.db)
+        # one process per scan: the restore keeps the rest of the server's cores (its measured
+        # time is the RTO); the copy's scans after it may use parallel workers
+        self.db.rows("SET max_parallel_workers_per_gather = 0")
         self.now, _ = self._open.enter_context(pgfacts.consistent(self.db))
         self.present = set(pgfacts.user_tables(self.db))
         for name in tables:
