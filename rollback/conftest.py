@@ -14,16 +14,17 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_cutover import unverified
 from pytest_cutover.clients.http import HttpClient, HttpResult
-from pytest_cutover.clients.k8s import K8s, KubeUnavailable
-from pytest_cutover.clients.k8s_rollout import Rollouts
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.settings import Environment
+
+if TYPE_CHECKING:  # imported by the fixture: a restore drill alone does not load them
+    from pytest_cutover.clients.k8s_rollout import Rollouts
 
 DEFAULTS: dict[str, Any] = {
     "undo_with": "api",
@@ -50,6 +51,9 @@ def rollback_config(target: Environment) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def rollouts(target: Environment, rollback_config: dict[str, Any]) -> Rollouts:
     """The configured Deployment's rollouts (undo through the API, or kubectl when configured)."""
+    from pytest_cutover.clients.k8s import K8s, KubeUnavailable
+    from pytest_cutover.clients.k8s_rollout import Rollouts
+
     k8s_table = component_or_unverified(target, "kubernetes")
     try:
         k8s = K8s(k8s_table.get("kubeconfig"), k8s_table.get("context"),

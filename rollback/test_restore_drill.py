@@ -6,20 +6,23 @@ Every archive of the newest backup is restored (a custom-format `.dump` with
 each into a fresh scratch database on the source's server, never over the source. With
 `rollback.restore_from = "pg_dump"` the drill makes a fresh `pg_dump -Fc` instead, at a snapshot
 exported from the transaction that reads the source, so both describe the same instant.
-Otherwise the source is read right after the restore, in one snapshot, bounded to the backup's
-moment where it can be: only the rows up to the restored copy's largest integer key, else its
-latest `created_at`, are compared, so rows written since the backup are not differences (rows
-deleted or changed since still are; tables with neither are compared whole — name the stable ones
-in `database.tables`). Counts and checksums are computed inside PostgreSQL (one hash aggregate
-per table and side), the source's and the copy's at the same time on two connections.
+Otherwise the source is read in one snapshot taken as the restore starts (its side is read while
+pg_restore runs), bounded to the backup's moment where it can be: only the rows up to the restored
+copy's largest integer key, else its latest `created_at`, are compared, so rows written since the
+backup are not differences (rows deleted or changed since still are; tables with neither are
+compared whole — name the stable ones in `database.tables`). Counts and checksums are computed
+inside PostgreSQL (one hash aggregate per table and side); the copy's on two connections at once
+after the restore, the source's rows past the copy's bounds taken off in the same snapshot.
 Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,11 +127,12 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                 facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
             else:  # read after each restore, bounded to what the copy holds
                 facts, chosen = {}, _source_tables(admin_dsn, source, rollback_config, tables)
-                how = ("read right after the restore, bounded to the rows up to the restored "
-                       "copy's largest key or creation time")
+                how = ("read in one snapshot taken as the restore started, bounded to the rows up "
+                       "to the restored copy's largest key or creation time")
         except (DbUnavailable, pgrestore.RestoreRefused) as exc:
             pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
         drill = RestoreDrill(scratch, source, how, chosen, [])
+        foreign = None  # a database of that name that is not ours: refused, and left alone
         try:
             for archive in archives:
                 bounded_by = None if fresh is not None else source
@@ -136,34 +140,39 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                                                    rollback_config, bounded_by))
                 if bounded_by is not None and drill.outcomes[-1].read_at:
                     drill.baseline = f"{how} (read at {drill.outcomes[-1].read_at})"
+        except pgrestore.ForeignScratch as exc:
+            foreign = exc
         finally:
-            pgrestore.drop_database(admin_dsn, scratch)
-            drill.scratch_left = pgrestore.database_exists(admin_dsn, scratch)
+            if foreign is None:
+                drill.scratch_left = not pgrestore.drop_and_confirm(admin_dsn, scratch)
+        if foreign is not None:
+            unverified(f"refused: {foreign}")
         yield drill
 
 
 def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, TableFacts],
                  tables: list[str], config: dict[str, Any],
                  bounded_by: str | None = None) -> RestoreOutcome:
-    if pgrestore.database_exists(admin_dsn, scratch) and not scratch.startswith(pgrestore.SCRATCH_PREFIX):
-        raise pgrestore.RestoreRefused(f"scratch database {scratch!r} already exists and is not one "
-                                       f"of ours ({pgrestore.SCRATCH_PREFIX}*): drop it or choose another")
-    pgrestore.drop_database(admin_dsn, scratch)  # a leftover of an interrupted drill
-    pgrestore.create_database(admin_dsn, scratch)
-    restored = pgrestore.restore(archive, pgrestore.with_database(admin_dsn, scratch),
-                                 int(config["restore_jobs"]), float(config["restore_timeout_s"]),
-                                 config.get("pg_bin"))
-    outcome = RestoreOutcome(archive.name, restored)
-    if not restored.ok:
-        return outcome
     mutable = set(config["mutable_columns"])
-    if bounded_by is None:
-        with Database(pgrestore.with_database(admin_dsn, scratch), float(config["restore_timeout_s"])) as db:
-            present = set(pgfacts.user_tables(db))
-            copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
-    else:
-        source, copy, outcome.read_at = _both_sides_bounded(admin_dsn, scratch, bounded_by, tables,
-                                                            config)
+    timeout = float(config["restore_timeout_s"])
+    with ExitStack() as stack:
+        early = None
+        if bounded_by is not None:  # the source's side does not need the copy: read it meanwhile
+            early = _EarlySource(pgrestore.with_database(admin_dsn, bounded_by), tables, mutable, timeout)
+            stack.callback(early.close)
+        pgrestore.fresh_scratch(admin_dsn, scratch)  # drops a leftover of an interrupted drill
+        restored = pgrestore.restore(archive, pgrestore.with_database(admin_dsn, scratch),
+                                     int(config["restore_jobs"]), timeout, config.get("pg_bin"))
+        outcome = RestoreOutcome(archive.name, restored)
+        if not restored.ok:
+            return outcome
+        if early is None:
+            with Database(pgrestore.with_database(admin_dsn, scratch), timeout) as db:
+                present = set(pgfacts.user_tables(db))
+                copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
+        else:
+            source, copy, outcome.read_at = _both_sides_bounded(
+                pgrestore.with_database(admin_dsn, scratch), early.result(), tables, mutable, timeout)
     findings = restore_findings(source, copy, tables)
     outcome.findings_counts = [f for f in findings if "rows restored" in f or "missing" in f
                                or "not in the source" in f]
@@ -179,49 +188,126 @@ def _source_tables(admin_dsn: str, source: str, config: dict[str, Any], tables: 
         return tables or pgfacts.user_tables(db)
 
 
-def _both_sides_bounded(admin_dsn: str, scratch: str, source_db: str, tables: list[str],
-                        config: dict[str, Any]
-                        ) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
+class _EarlySource:
+    """The source's side of a bounded drill, read on its own connection while pg_restore runs,
+    in one REPEATABLE READ snapshot that stays open until the comparison is done: per table,
+    its plan (columns, bound column, hash) and, in one scan, the count and checksum sum of the
+    rows whose bound column is set, with the largest bound value; tables without a bound
+    column whole. The copy's bounds are known only after the restore: the rows past them, if
+    any, are then counted in the same snapshot and taken off (`pgfacts.rows_after`)."""
+
+    def __init__(self, dsn: str, tables: list[str], mutable: set[str], timeout_s: float) -> None:
+        self.db = Database(dsn, timeout_s)
+        self.now = ""
+        self.present: set[str] = set()
+        self.plans: dict[str, pgfacts.BoundPlan] = {}
+        self.totals: dict[str, pgfacts.Totals] = {}
+        self.whole: dict[str, TableFacts] = {}
+        self._open = ExitStack()
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore-source")
+        self._done = self._pool.submit(self._read, tables, mutable)
+
+    def _read(self, tables: list[str], mutable: set[str]) -> None:
+        self._open.enter_context(self.db)
+        # one process per scan: the restore keeps the rest of the server's cores (its measured
+        # time is the RTO); the copy's scans after it may use parallel workers
+        self.db.rows("SET max_parallel_workers_per_gather = 0")
+        self.now, _ = self._open.enter_context(pgfacts.consistent(self.db))
+        self.present = set(pgfacts.user_tables(self.db))
+        for name in tables:
+            if self._stop.is_set():
+                return
+            if name not in self.present:
+                continue
+            plan = self.plans[name] = pgfacts.bound_plan(self.db, name, mutable)
+            if plan.kind is None:
+                self.whole[name] = pgfacts.table_facts(self.db, name, mutable)
+            else:
+                self.totals[name] = pgfacts.totals(self.db, name, plan)
+
+    def result(self) -> _EarlySource:
+        self._done.result()
+        return self
+
+    def close(self) -> None:
+        """Stop reading (the restore failed, or an error) and end the snapshot and connection."""
+        if not self._done.done():
+            self._stop.set()
+            with suppress(Exception):
+                self.db.cancel()
+        with suppress(Exception):
+            self._done.result()
+        self._pool.shutdown()
+        with suppress(DbUnavailable):
+            self._open.close()
+
+
+def _copy_side(db: Database, name: str, mutable: set[str]
+               ) -> tuple[pgfacts.BoundPlan, str | None, TableFacts]:
+    """The copy's plan, bound and facts of one table: the rows up to its largest integer key,
+    else its latest creation time (all of its rows that have one, read in one scan); the
+    whole table when it has neither."""
+    plan = pgfacts.bound_plan(db, name, mutable)
+    if plan.kind is not None:
+        found = pgfacts.totals(db, name, plan)
+        if found.bound is not None:
+            return plan, found.bound, pgfacts.bounded_facts(plan, found.bound, found.rows, found.total)
+    return plan, None, pgfacts.table_facts(db, name, mutable)
+
+
+def _source_side(early: _EarlySource, name: str, mutable: set[str],
+                 copy: tuple[pgfacts.BoundPlan, str | None, TableFacts] | None) -> TableFacts:
+    """The source's facts of one table, measured the way the copy's were, in the early snapshot."""
+    db = early.db
+    plan, bound = (copy[0], copy[1]) if copy is not None else (None, None)
+    if plan is None or bound is None:
+        return early.whole.get(name) or pgfacts.table_facts(db, name, mutable)
+    ahead = early.totals.get(name)
+    if ahead is None or early.plans.get(name) != plan:  # the tables differ: read as the copy was
+        found = pgfacts.rows_up_to(db, name, list(plan.cols), str(plan.kind), str(plan.column),
+                                   bound, plan.record_hash)
+        return TableFacts(found.rows, found.checksum, plan.cols,
+                          bound if plan.kind == "id" else None, found)
+    after = (0, 0) if ahead.bound == bound else pgfacts.rows_after(db, name, plan, bound)
+    return pgfacts.bounded_facts(plan, bound, ahead.rows - after[0], ahead.total - after[1])
+
+
+def _both_sides_bounded(copy_dsn: str, early: _EarlySource, tables: list[str], mutable: set[str],
+                        timeout_s: float) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
     """Source and copy as of the backup's moment, as far as the live database can tell: for each
     table, only the rows up to the copy's largest integer key, else up to its latest creation
     time. Rows written since the backup are left out; rows deleted or changed since still show
-    up. Tables with neither are compared whole, as they are now.
+    up. Tables with neither are compared whole.
 
-    The bounds come from the copy first (an index lookup or a scan without hashing); then each
-    side's counts and checksums run on its own connection at the same time, the source's in one
-    REPEATABLE READ snapshot; both sides hash the same columns the same way (PostgreSQL's row
-    hash where every column type has one, else md5 of the row's text)."""
-    mutable = set(config["mutable_columns"])
-    timeout = float(config["restore_timeout_s"])
-    with (Database(pgrestore.with_database(admin_dsn, scratch), timeout) as copy_db,
-          Database(pgrestore.with_database(admin_dsn, source_db), timeout) as source_conn,
-          pgfacts.consistent(source_conn) as (now, _)):
-        in_copy = set(pgfacts.user_tables(copy_db))
-        in_source = set(pgfacts.user_tables(source_conn))
-        plans: dict[str, tuple[list[str], tuple[str, str, str] | None, bool]] = {}
-        for name in tables:
-            if name in in_copy:
-                cols = [c for c, _ in pgfacts.columns(copy_db, name) if c not in mutable]
-                plans[name] = (cols, pgfacts.dump_time_bound(copy_db, name),
-                               pgfacts.record_hash_usable(copy_db, name, cols))
+    The copy is read on two connections at once (largest tables first, one scan per table for
+    its bound, count and checksum); the source's side was read while the restore ran
+    (`_EarlySource`) and only the rows past the copy's bounds are read now, in the same snapshot.
+    Both sides hash the same columns the same way (PostgreSQL's row hash where every column type
+    has one, else md5 of the row's text)."""
+    copy: dict[str, tuple[pgfacts.BoundPlan, str | None, TableFacts]] = {}
+    with Database(copy_dsn, timeout_s) as first:
+        in_copy = set(pgfacts.user_tables(first))
+        queue = sorted((t for t in tables if t in in_copy), reverse=True, key=lambda t: int(
+            first.value("SELECT pg_relation_size(%s::regclass)", (pgfacts.quote(t),))))
+        lock = threading.Lock()
 
-        def side(db: Database, names: list[str]) -> dict[str, TableFacts]:
-            facts = {}
-            for name in names:
-                cols, bound, record_hash = plans.get(name, ([], None, False))
-                if bound is None:
-                    facts[name] = pgfacts.table_facts(db, name, mutable)
-                    continue
-                kind, column, value = bound
-                found = pgfacts.rows_up_to(db, name, cols, kind, column, value, record_hash)
-                facts[name] = TableFacts(found.rows, found.checksum, tuple(cols),
-                                         value if kind == "id" else None, found)
-            return facts
+        def work(db: Database) -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    name = queue.pop(0)
+                copy[name] = _copy_side(db, name, mutable)
 
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="restore-verify") as pool:
-            copy = pool.submit(side, copy_db, [t for t in tables if t in in_copy])
-            source = pool.submit(side, source_conn, [t for t in tables if t in in_source])
-            return source.result(), copy.result(), now
+        with ExitStack() as more:
+            connections = [first] + [more.enter_context(Database(copy_dsn, timeout_s))
+                                     for _ in range(min(1, len(queue) - 1))]
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="restore-verify") as pool:
+                for done in [pool.submit(work, db) for db in connections]:
+                    done.result()
+    source = {t: _source_side(early, t, mutable, copy.get(t)) for t in tables if t in early.present}
+    return source, {t: found for t, (_, _, found) in copy.items()}, early.now
 
 
 @pytest.fixture

@@ -73,6 +73,11 @@ class Database:
         if self._conn is not None:
             self._conn.close()
 
+    def cancel(self) -> None:
+        """Ask the server to stop the statement running on this connection (from another thread)."""
+        if self._conn is not None:
+            self._conn.cancel_safe(timeout=max(1.0, min(self.timeout_s, 10.0)))
+
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg
 

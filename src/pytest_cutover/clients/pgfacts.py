@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pytest_cutover.clients.db import Database
@@ -156,6 +157,77 @@ def rows_up_to(db: Database, table: str, cols: list[str], kind: str, column: str
                record_hash: bool = False) -> Historical:
     """Count and checksum of the rows up to `bound` (an id, or a creation time)."""
     return _historical(db, table, cols, kind, bound, column, record_hash)
+
+
+@dataclass(frozen=True)
+class BoundPlan:
+    """How the restore drill measures one table: the hashed columns (every one not mutable, in
+    table order), the column that bounds the rows to the backup's moment ("id": the integer
+    key, "created": the creation time; None: compared whole) and whether the row hash applies."""
+
+    cols: tuple[str, ...]
+    kind: str | None
+    column: str | None
+    record_hash: bool
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One scan: the largest bound value (None when no row has one) and the count and checksum
+    sum of the rows whose bound column is set."""
+
+    bound: str | None
+    rows: int
+    total: int
+
+
+def bound_plan(db: Database, table: str, mutable: set[str],
+               created: tuple[str, ...] = ("created_at",)) -> BoundPlan:
+    types = dict(columns(db, table))
+    cols = tuple(c for c in types if c not in mutable)
+    key = primary_key(db, table)
+    kind, column = None, None
+    if len(key) == 1 and key[0][1] in INTEGER_TYPES:
+        kind, column = "id", key[0][0]
+    elif (found := next((c for c in created if c in types), None)) is not None:
+        kind, column = "created", found
+    record_hash = (bool(cols) and db.server_version_num() >= RECORD_HASH_MIN_SERVER
+                   and all(types[c].split("(")[0] in RECORD_HASH_TYPES for c in cols))
+    return BoundPlan(cols, kind, column, record_hash)
+
+
+def _row_hash(cols: tuple[str, ...], record_hash: bool) -> str:
+    row = ", ".join(quote(c) for c in cols) or "1"
+    return (f"hash_record_extended(ROW({row}), 0)" if record_hash
+            else f"('x' || left(md5(ROW({row})::text), 16))::bit(64)::bigint")
+
+
+def totals(db: Database, table: str, plan: BoundPlan) -> Totals:
+    """`Totals` of a bounded plan in one scan: the bound is the largest value of its column (what
+    `dump_time_bound` reads), the rows are those up to it (what `rows_up_to` counts)."""
+    column, each = quote(str(plan.column)), _row_hash(plan.cols, plan.record_hash)
+    bound, rows, total = db.rows(
+        f"SELECT max({column})::text, count(*) FILTER (WHERE {column} IS NOT NULL), "  # noqa: S608 - identifiers via quote()
+        f"coalesce(sum({each}) FILTER (WHERE {column} IS NOT NULL), 0)::text FROM {quote(table)}")[0]
+    return Totals(None if bound is None else str(bound), int(rows), int(total))
+
+
+def rows_after(db: Database, table: str, plan: BoundPlan, bound: str) -> tuple[int, int]:
+    """Count and checksum sum of the rows past `bound`: what `totals` minus them leaves is
+    exactly the rows up to `bound` (sums of bigints are exact)."""
+    cast = "bigint" if plan.kind == "id" else "timestamptz"
+    rows, total = db.rows(
+        f"SELECT count(*), coalesce(sum({_row_hash(plan.cols, plan.record_hash)}), 0)::text "  # noqa: S608 - identifiers via quote(), the bound as a parameter
+        f"FROM {quote(table)} WHERE {quote(str(plan.column))} > %s::{cast}", (bound,))[0]
+    return int(rows), int(total)
+
+
+def bounded_facts(plan: BoundPlan, bound: str, rows: int, total: int) -> TableFacts:
+    """TableFacts of the rows up to `bound`, as `rows_up_to` would report them."""
+    checksum = ("rec:" if plan.record_hash else "") + str(total)
+    shown = f"{plan.column} <= {bound}" if plan.kind == "created" else bound
+    return TableFacts(rows, checksum, plan.cols, bound if plan.kind == "id" else None,
+                      Historical(str(plan.kind), shown, rows, checksum))
 
 
 def historical_again(db: Database, table: str, before: TableFacts) -> Historical:

@@ -13,6 +13,8 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,10 @@ SCRATCH_PREFIX = "cutover_scratch_"
 
 class RestoreRefused(Exception):
     """The restore drill must not run as configured; the message says why and how to fix it."""
+
+
+class ForeignScratch(RestoreRefused):
+    """The scratch database's name is taken by a database that is not one of ours."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +105,18 @@ def _env_and_dsn(dsn: str) -> tuple[dict[str, str], str]:
     return env, str(make_conninfo(**{k: str(v) for k, v in info.items()}))
 
 
-def _admin(dsn: str, statement: str, timeout_s: float) -> None:
+@contextmanager
+def _admin_connection(dsn: str, timeout_s: float) -> Iterator[Any]:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(timeout_s)),
                          application_name="pytest-cutover restore drill") as conn:
         conn.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")
+        yield conn
+
+
+def _admin(dsn: str, statement: str, timeout_s: float) -> None:
+    with _admin_connection(dsn, timeout_s) as conn:
         conn.execute(statement.encode())
 
 
@@ -112,19 +124,42 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _exists(conn: Any, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
 def create_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
     _admin(admin_dsn, f"CREATE DATABASE {_ident(name)}", timeout_s)
+
+
+def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
+    """Create the scratch database `name` empty, over one admin connection; a leftover of an
+    interrupted drill is dropped first, but never a database that is not one of ours."""
+    with _admin_connection(admin_dsn, timeout_s) as conn:
+        if _exists(conn, name):
+            if not name.startswith(SCRATCH_PREFIX):
+                raise ForeignScratch(f"scratch database {name!r} already exists and is not one of "
+                                     f"ours ({SCRATCH_PREFIX}*): drop it or choose another")
+            conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
+        conn.execute(f"CREATE DATABASE {_ident(name)}".encode())
 
 
 def drop_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
     _admin(admin_dsn, f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)", timeout_s)
 
 
+def drop_and_confirm(admin_dsn: str, name: str, timeout_s: float = 60) -> bool:
+    """Drop `name` (if it exists) and say whether it is gone, asked afterwards on the same connection."""
+    with _admin_connection(admin_dsn, timeout_s) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
+        return not _exists(conn, name)
+
+
 def database_exists(admin_dsn: str, name: str, timeout_s: float = 10) -> bool:
     import psycopg
 
     with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=max(1, int(timeout_s))) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        return _exists(conn, name)
 
 
 _ERROR = re.compile(r"(error|fatal|invalid|unexpected|not a valid|could not|crc|corrupt)", re.IGNORECASE)
