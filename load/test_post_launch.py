@@ -31,7 +31,7 @@ from pytest_cutover.settings import Environment
 
 pytestmark = [pytest.mark.post_launch]
 Measure = Callable[..., Any]
-UNITS = {"m": 60, "h": 3600, "d": 86400}
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 REVIEWS = [  # (checklist id, who signs it)
     ("post.user-feedback", "product manager"),
     ("post.optimizations-planned", "backend lead"),
@@ -46,9 +46,9 @@ REVIEWS = [  # (checklist id, who signs it)
 def window_seconds(target: Environment) -> tuple[str, float]:
     text = os.environ.get("CUTOVER_POST_LAUNCH_WINDOW") or str(
         setting(target.data.get("load", {}), "post_launch_window"))
-    match = re.fullmatch(r"(\d+)([mhd])", text.strip())
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
     if not match:
-        raise pytest.UsageError(f"post-launch window {text!r}: expected a number and m, h or d "
+        raise pytest.UsageError(f"post-launch window {text!r}: expected a number and s, m, h or d "
                                 f"(e.g. 1h, 24h, 7d)")
     return text, int(match[1]) * UNITS[match[2]]
 

@@ -149,7 +149,7 @@ LOAD = {
     "timeout_margin_s": NUMBER, "budgets": MapOf(THRESHOLD),
     "memory_limit_mb": NUMBER, "cpu_limit_cores": NUMBER,
     "post_launch_window": K(STR, "window the post-launch checks judge (also $CUTOVER_POST_LAUNCH_WINDOW)",
-                            "1h", pattern=r"\d+[mhd]", example="1h, 24h, 7d"),
+                            "1h", pattern=r"\d+[smhd]", example="1h, 24h, 7d"),
     "error_log_patterns": STRLIST, "max_error_log_lines": INT,
     "generator_max_cpu_pct": K(NUMBER, "above this CPU use (the generator's process or the whole "
                                "machine, during the run) a failing load reading is inconclusive: "

@@ -372,8 +372,8 @@ def _environment(name: str, table: Any, selected: bool, path: Path, env: Mapping
             problems.append(f"{file}: {key}.{component}.{var_key}: the value of ${named} is not "
                             f"usable: {problem} (value not shown)")
     window = env.get("CUTOVER_POST_LAUNCH_WINDOW")
-    if window and not re.fullmatch(r"\d+[mhd]", window.strip()):
-        problems.append(f"$CUTOVER_POST_LAUNCH_WINDOW={window!r}: expected a number and m, h or d "
+    if window and not re.fullmatch(r"\d+[smhd]", window.strip()):
+        problems.append(f"$CUTOVER_POST_LAUNCH_WINDOW={window!r}: expected a number and s, m, h or d "
                         f"(e.g. 1h, 24h, 7d)")
     return data, secrets_source
 
