@@ -230,7 +230,7 @@ CASES: dict[str, Case] = {
                            "is not a valid int*"],
                           env={"CUTOVER_LOAD_USERS": "many"}),
     "post-launch window variable": Case(["*$CUTOVER_POST_LAUNCH_WINDOW='1 hour': expected a number and "
-                                         "m, h or d*"],
+                                         "s, m, h or d*"],
                                         env={"CUTOVER_POST_LAUNCH_WINDOW": "1 hour"}),
     "post-launch window key": Case(["*environments.local.load.post_launch_window: found '1 day'; "
                                     "expected a value "
