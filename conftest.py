@@ -17,7 +17,6 @@ Browser (pytest-playwright's fixture ladder, overridden at its documented points
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -48,20 +47,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _node_ca_file(ca_bundle: str) -> str:
     """Node reads one extra CA file: the target's bundle itself, or, when a file is already named
-    there, one holding both (named by its content, so repeated runs reuse it instead of leaving
-    a new temporary file each time)."""
+    there (some machines name the system store), a file of this run holding both, removed when
+    the run ends (xdist workers inherit its name and read it; they create none of their own)."""
     named = os.environ.get("NODE_EXTRA_CA_CERTS")
     if not named or not Path(named).is_file():
         return ca_bundle
     extra, bundle = Path(named).read_text(), Path(ca_bundle).read_text()
     if bundle in extra:
         return named
-    text = extra + "\n" + bundle
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"cutover-node-ca-{digest}.pem"
-    if not path.exists():
-        path.write_text(text)
-    return str(path)
+    handle, path = tempfile.mkstemp(prefix="cutover-node-ca-", suffix=".pem")
+    with os.fdopen(handle, "w") as out:
+        out.write(extra + "\n" + bundle)
+    _RUN_FILES.append((Path(path), named))
+    return path
+
+
+_RUN_FILES: list[tuple[Path, str]] = []  # merged files this process made, each with what it replaced
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _RUN_FILES:
+        path, replaced = _RUN_FILES.pop()
+        path.unlink(missing_ok=True)
+        if os.environ.get("NODE_EXTRA_CA_CERTS") == str(path):  # not left naming a removed file
+            os.environ["NODE_EXTRA_CA_CERTS"] = replaced
 
 
 @pytest.fixture(scope="session")
