@@ -127,7 +127,8 @@ class Redactor:
         if not grams <= self._gram_set:
             self.fragments = sorted({*self.fragments, *grams})
             self._gram_set = frozenset(self.fragments)
-            self._quad_set = self._quad_set.union(g[k:k + 4] for g in grams for k in range(5))
+            self._quad_set = self._quad_set.union(g[k:k + 4] for g in grams
+                                                      for k in range(FRAGMENT - 3))
             alphabet = self._run_alphabet.union(*grams)
             if alphabet != self._run_alphabet:
                 self._run_alphabet, self._run_pattern = alphabet, None

@@ -115,21 +115,12 @@ def _admin_connection(dsn: str, timeout_s: float) -> Iterator[Any]:
         yield conn
 
 
-def _admin(dsn: str, statement: str, timeout_s: float) -> None:
-    with _admin_connection(dsn, timeout_s) as conn:
-        conn.execute(statement.encode())
-
-
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def _exists(conn: Any, name: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
-
-
-def create_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
-    _admin(admin_dsn, f"CREATE DATABASE {_ident(name)}", timeout_s)
 
 
 def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
@@ -144,22 +135,11 @@ def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
         conn.execute(f"CREATE DATABASE {_ident(name)}".encode())
 
 
-def drop_database(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
-    _admin(admin_dsn, f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)", timeout_s)
-
-
 def drop_and_confirm(admin_dsn: str, name: str, timeout_s: float = 60) -> bool:
     """Drop `name` (if it exists) and say whether it is gone, asked afterwards on the same connection."""
     with _admin_connection(admin_dsn, timeout_s) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
         return not _exists(conn, name)
-
-
-def database_exists(admin_dsn: str, name: str, timeout_s: float = 10) -> bool:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=max(1, int(timeout_s))) as conn:
-        return _exists(conn, name)
 
 
 _ERROR = re.compile(r"(error|fatal|invalid|unexpected|not a valid|could not|crc|corrupt)", re.IGNORECASE)
