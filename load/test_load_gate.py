@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import evidence_floor, unverified
+from pytest_cutover import blocked, evidence_floor, unverified
 from pytest_cutover.clients.locust import LoadRun
 from pytest_cutover.loadplan import setting
 from pytest_cutover.loadstats import HISTORY_EVIDENCE, budget_for
@@ -96,8 +96,14 @@ def test_endpoint_p95_within_its_budget(load_run: LoadRun, budget: str,
     assert load_run.stats is not None
     budgets = load_run.plan.budgets
     governed = [e for e in load_run.stats.matching(budget) if budget_for(e.name, budgets) == budget]
-    assert governed, (f"no request under load matched the budget {budget!r} "
-                      f"(names seen: {', '.join(sorted({e.name for e in load_run.stats.endpoints}))})")
+    if not governed:
+        # zero samples is the extreme of "too few": a slow or short run may never reach a rarely
+        # picked endpoint; a budget no request can match stays loud too (blocked counts against GO)
+        seen = ", ".join(sorted({e.name for e in load_run.stats.endpoints})) or "none"
+        blocked(load_saturation or "no request under load for this budget",
+                f"no request under load matched the budget {budget!r} in "
+                f"{load_run.stats.total.requests} requests (names seen: {seen}); its P95 is "
+                f"unmeasured")
     worst = max(governed, key=lambda e: e.p95_ms)
     threshold = Threshold(**{"unit": "ms", **budgets[budget]})
     subject = f"{worst.method} {worst.name} (budget {budget!r}, {worst.requests} requests)"
