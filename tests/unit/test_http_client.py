@@ -11,7 +11,9 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 import requests
 import requests.adapters
 
@@ -241,3 +243,68 @@ def test_unverified_requests_share_one_context_that_verifies_nothing() -> None:
     _, bundle = adapter.build_connection_pool_key_attributes(request, "/nonexistent/ca.pem")
     assert "ssl_context" not in bundle or bundle["ssl_context"] is not context
     assert bundle["ca_certs"] == "/nonexistent/ca.pem" and bundle["cert_reqs"] == "CERT_REQUIRED"
+
+
+# --- the environment: proxies read once per host, no_proxy honoured, no ~/.netrc login -----------
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+    """No proxy variable, a HOME of its own; the client's per-host cache is emptied before and
+    after (what a test puts in the environment must not reach later tests)."""
+    from pytest_cutover.clients import http
+
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY", "no_proxy", "NO_PROXY", "NETRC", "REQUESTS_CA_BUNDLE",
+                 "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    http._environment_proxies.cache_clear()
+    yield monkeypatch
+    http._environment_proxies.cache_clear()
+
+
+def test_a_proxy_named_in_the_environment_carries_the_request(environment: pytest.MonkeyPatch) -> None:
+    with _server(answered=5) as proxy:
+        environment.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        # nothing listens on 127.0.0.2:9: only the proxy can answer
+        client = HttpClient("http://127.0.0.2:9/", timeout_s=5)
+        answers = [client.get("/health") for _ in range(2)]
+        client.close()
+    assert [a.status for a in answers] == [200, 200], [a.describe() for a in answers]
+
+
+def test_no_proxy_sends_the_request_directly(environment: pytest.MonkeyPatch) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nobody listens on: a proxy that refuses
+    environment.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    try:
+        with _server(answered=5) as server:
+            target = f"http://127.0.0.1:{server.server_address[1]}/"
+            through_proxy = HttpClient(target, timeout_s=5).get("/health")
+            from pytest_cutover.clients import http
+
+            http._environment_proxies.cache_clear()
+            environment.setenv("NO_PROXY", "127.0.0.1")
+            direct = HttpClient(target, timeout_s=5).get("/health")
+    finally:
+        closed.close()
+    assert through_proxy.status is None, through_proxy.describe()
+    assert direct.status == 200, direct.describe()
+
+
+def test_a_netrc_login_never_signs_in_an_anonymous_probe(environment: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login operator password netrc-secret\n")
+    netrc.chmod(0o600)
+    with _server(answered=5) as server:
+        result = HttpClient(f"http://127.0.0.1:{server.server_address[1]}/", timeout_s=5).get("/x")
+    assert result.status == 200
+    assert "Authorization" not in result.request_headers, result.request_headers
+
+
+def test_a_ca_bundle_named_in_the_environment_is_used_when_none_is_configured(
+        environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    assert HttpClient("https://localhost:8443/").verify == "/etc/ssl/certs/ca-certificates.crt"
+    assert HttpClient("https://localhost:8443/", ca_bundle="/x/ca.pem").verify == "/x/ca.pem"

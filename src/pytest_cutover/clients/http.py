@@ -22,6 +22,7 @@ probe that wants the 429 (the rate-limit check) makes its client with `pace=Fals
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 import statistics
 import time
@@ -33,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.adapters
+import requests.utils
 import urllib3
 
 from pytest_cutover import traffic_budget
@@ -145,6 +147,18 @@ class Adapter(requests.adapters.HTTPAdapter):
 
 
 @functools.cache
+def _environment_proxies(scheme: str, netloc: str) -> tuple[tuple[str, str], ...]:
+    """The proxies requests would take from the environment for this scheme and host (honouring
+    no_proxy), read once per host instead of once per request."""
+    return tuple(sorted(requests.utils.get_environ_proxies(f"{scheme}://{netloc}/").items()))
+
+
+def _environment_ca_bundle() -> str | None:
+    """The CA bundle requests would take from the environment when none is configured."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+@functools.cache
 def _unverified_context() -> ssl.SSLContext:
     """What urllib3 makes for an unverified connection, less the CA store it never consults."""
     from urllib3.util.ssl_ import create_urllib3_context
@@ -160,9 +174,13 @@ class HttpClient:
         self.base_url = base_url.rstrip("/") + "/"
         # the run's shared view of the target's limiters, unless a probe wants the raw answers
         self.budget = (budget or traffic_budget.shared(self.base_url)) if pace else None
-        self.verify: str | bool = ca_bundle or True
+        self.verify: str | bool = ca_bundle or _environment_ca_bundle() or True
         self.timeout_s = timeout_s
         self.session = requests.Session()  # its own cookies: checks never share a login by accident
+        # requests would read the environment on every request (every variable, for proxies) and
+        # ~/.netrc: proxies come from `_environment_proxies`, read once per host; credentials only
+        # from the checks (a .netrc login would turn an anonymous probe into a signed-in one)
+        self.session.trust_env = False
         self.session.headers["User-Agent"] = user_agent
         self._owns_pool = pool is None
         # a shared connection pool: kept-alive TLS connections across checks
@@ -225,6 +243,7 @@ class HttpClient:
             with _quiet_insecure(verify is False):
                 response = self.session.request(
                     method, url, headers=headers, json=json, data=data, allow_redirects=follow,
+                    proxies=dict(_environment_proxies(*urlsplit(url)[:2])),
                     timeout=timeout_s or self.timeout_s,
                     verify=self.verify if verify is None else verify)
         except requests.RequestException as exc:
