@@ -154,22 +154,36 @@ def prefetch_bound(target: Environment) -> int:
     return max(0, int(value))
 
 
-@pytest.fixture(scope="session")
-def prefetch(request: pytest.FixtureRequest, target: Environment, smoke_timeout_s: float,
-             readiness: Readiness, http_pool: Any) -> Iterator[Prefetch | None]:
-    """Started once the target answers; off under xdist (each worker collects every check, so
-    it would ask for answers other workers' checks use) and with a bound of 0."""
+def start_prefetch(request: pytest.FixtureRequest, target: Environment, smoke_timeout_s: float,
+                   readiness: Readiness, http_pool: Any, planned: list[Planned]) -> Prefetch | None:
+    """A bounded batch through clients like the checks' own; none once the target is known not
+    to answer, with a bound of 0, or under xdist (each worker collects every check, so it would
+    ask for answers other workers' checks use). The caller closes it."""
     bound = prefetch_bound(target)
-    if not readiness.ready or bound == 0 or hasattr(request.config, "workerinput"):
-        yield None
-        return
-    planned = [p for item in request.session.items if SMOKE_DIR in Path(item.path).parents
-               for p in planned_gets(item, target)]
-    batch = Prefetch(lambda: HttpClient(target.base_url, ca_bundle=target.ca_bundle,
-                                        timeout_s=smoke_timeout_s, pool=http_pool),
-                     planned, max_in_flight=bound)
+    if not readiness.ready or bound == 0 or hasattr(request.config, "workerinput") or not planned:
+        return None
+    return Prefetch(lambda: HttpClient(target.base_url, ca_bundle=target.ca_bundle,
+                                       timeout_s=smoke_timeout_s, pool=http_pool),
+                    planned, max_in_flight=bound)
+
+
+@pytest.fixture(scope="session")
+def prefetcher(request: pytest.FixtureRequest, target: Environment, smoke_timeout_s: float,
+               readiness: Readiness, http_pool: Any) -> Callable[[list[Planned]], Prefetch | None]:
+    """`prefetcher(planned)`: `start_prefetch` for this run (a module's own batch)."""
+    return lambda planned: start_prefetch(request, target, smoke_timeout_s, readiness, http_pool,
+                                          planned)
+
+
+@pytest.fixture(scope="session")
+def prefetch(request: pytest.FixtureRequest, target: Environment,
+             prefetcher: Callable[[list[Planned]], Prefetch | None]) -> Iterator[Prefetch | None]:
+    """The selected checks' independent anonymous GETs, started once the target answers."""
+    batch = prefetcher([p for item in request.session.items if SMOKE_DIR in Path(item.path).parents
+                        for p in planned_gets(item, target)])
     yield batch
-    batch.close()
+    if batch is not None:
+        batch.close()
 
 
 def _new_client(target: Environment, timeout_s: float) -> HttpClient:
@@ -250,10 +264,40 @@ def login(http: HttpClient, target: Environment) -> Callable[[str, str], HttpRes
     return lambda email, password: log_in(http, target, email, password)
 
 
+@dataclass(frozen=True)
+class SmokeLogin:
+    """One GET / and one real login of the smoke account by a fresh client."""
+
+    exchanges: list[HttpResult]  # in order; none when the target was not ready
+
+    @property
+    def answer(self) -> HttpResult | None:
+        """The login's answer (after a waited-out 429, the second attempt's)."""
+        return next((r for r in reversed(self.exchanges) if r.method == "POST"), None)
+
+
 @pytest.fixture(scope="session")
-def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
-           ) -> Iterator[Callable[[str], str]]:
-    """`tokens("smoke")`: a bearer token from a real login of that account, one login per run."""
+def smoke_login(target: Environment, smoke_account: Account, smoke_timeout_s: float,
+                readiness: Readiness) -> SmokeLogin:
+    """The run's one smoke login. The login check, the cookie checks and `tokens("smoke")` all
+    ask their question of these answers: each login costs the server a password hash, and three
+    identical logins would prove nothing the first does not."""
+    if not readiness.ready:
+        return SmokeLogin([])
+    client = _new_client(target, smoke_timeout_s)
+    try:
+        client.get("/")
+        log_in(client, target, smoke_account.email, smoke_account.password)
+        return SmokeLogin(list(client.history))
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def tokens(request: pytest.FixtureRequest, target: Environment, smoke_timeout_s: float,
+           readiness: Readiness) -> Iterator[Callable[[str], str]]:
+    """`tokens("smoke")`: a bearer token from a real login of that account, one login per run
+    (the smoke account's is `smoke_login`'s)."""
     client = _new_client(target, smoke_timeout_s)
     issued: dict[str, str] = {}
     refused: dict[str, str] = {}  # a failed login is not retried by every check that needs it
@@ -265,7 +309,8 @@ def tokens(target: Environment, smoke_timeout_s: float, readiness: Readiness
                     readiness.explain())
         if name not in issued and name not in refused:
             account = account_named(target, name)
-            result = log_in(client, target, account.email, account.password)
+            shared = request.getfixturevalue("smoke_login").answer if name == "smoke" else None
+            result = shared or log_in(client, target, account.email, account.password)
             body = result.json() if result.status == 200 else None
             if isinstance(body, dict) and body.get("accessToken"):
                 issued[name] = str(body["accessToken"])

@@ -12,7 +12,6 @@ import pytest
 
 from pytest_cutover import blocked
 from pytest_cutover.causes import no_response_cause
-from pytest_cutover.clients.http import HttpClient
 
 pytestmark = pytest.mark.checklist("sec.security-headers")
 
@@ -39,19 +38,10 @@ class IssuedCookie:
 
 
 @pytest.fixture(scope="module")
-def cookie_exchanges(target, smoke_account, smoke_timeout_s, readiness):
-    """One GET / and one real login by a fresh client: every check below asks the same question
-    of them (which cookies are set, with which flags), so they share the two answers."""
-    if not readiness.ready:
-        return []  # the readiness guard fails each check
-    client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=smoke_timeout_s)
-    try:
-        client.get("/")
-        client.post(target.profile["login_path"],  # the login fixture's request, once
-                    json={"email": smoke_account.email, "password": smoke_account.password})
-        return list(client.history)
-    finally:
-        client.close()
+def cookie_exchanges(smoke_login):
+    """The run's one GET / and real login by a fresh client (`smoke_login`): every check below
+    asks the same question of them (which cookies are set, with which flags)."""
+    return smoke_login.exchanges
 
 
 @pytest.fixture

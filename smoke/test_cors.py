@@ -13,10 +13,13 @@ the base URL's origin.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_cutover import cors_origins, not_applicable
 from pytest_cutover.clients.http import HttpClient
+from pytest_cutover.clients.prefetch import Planned
 
 pytestmark = pytest.mark.checklist("sec.security-headers")
 
@@ -61,6 +64,43 @@ def probes(target, allowed_origin) -> dict[str, cors_origins.Probe]:
     return {p.variant: p for p in cors_origins.probes(target.base_url, allowed_origin)}
 
 
+def _preflight_headers(probe: cors_origins.Probe) -> dict[str, str]:
+    return {"Origin": probe.origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type"}
+
+
+@pytest.fixture(scope="module")
+def cors_prefetch(request, cors_path, probes, prefetcher, tokens):
+    """The selected probes sent ahead, bounded like the smoke prefetch: they depend on nothing
+    but the granted origin, and each answer serves its one check. The credentialed GETs only
+    when the smoke token is at hand (a check without it ends on its own)."""
+    try:
+        auth = {"Authorization": f"Bearer {tokens('smoke')}"}
+    except (pytest.fail.Exception, pytest.skip.Exception):
+        auth = None
+    planned = []
+    for item in request.session.items:
+        variant = getattr(getattr(item, "callspec", None), "params", {}).get("probe")
+        if Path(item.path) != Path(__file__) or variant not in probes:
+            continue
+        if item.originalname == "test_origin_preflight_is_not_granted":
+            planned.append(Planned.options(cors_path, _preflight_headers(probes[variant])))
+        elif item.originalname == "test_origin_is_not_granted_credentialed_access" and auth:
+            planned.append(Planned.get(cors_path, {"Origin": probes[variant].origin, **auth}))
+    batch = prefetcher(planned)
+    yield batch
+    if batch is not None:
+        batch.close()
+
+
+@pytest.fixture
+def http(http, cors_prefetch):
+    """The smoke client; a probe sent ahead by `cors_prefetch` is answered from there."""
+    if cors_prefetch is not None:
+        http.sent_ahead = cors_prefetch.take
+    return http
+
+
 @pytest.fixture(params=VARIANTS)
 def probe(request, probes) -> cors_origins.Probe:
     if request.param not in probes:
@@ -84,9 +124,7 @@ def test_origin_is_not_granted_credentialed_access(http, cors_path, probe, smoke
 
 
 def test_origin_preflight_is_not_granted(http, cors_path, probe):
-    result = http.request("OPTIONS", cors_path, headers={
-        "Origin": probe.origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"})
+    result = http.request("OPTIONS", cors_path, headers=_preflight_headers(probe))
     assert result.status is not None, result.describe()
     assert not cors_origins.granted(probe.origin, result.headers), _finding(
         "OPTIONS", cors_path, probe, result)

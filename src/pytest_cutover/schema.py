@@ -282,7 +282,7 @@ ILS_PROFILE: dict[str, Any] = {
     # 15 minutes per client address; the suite's deliberate failures stay below it (traffic.*)
     "failed_login_limit": 5,
     "failed_login_window_s": 900,
-    "smoke_prefetch_max_in_flight": 6,  # smoke GETs sent ahead at once (0: none); clients/prefetch.py
+    "smoke_prefetch_max_in_flight": 6,  # smoke reads sent ahead at once (0: none); clients/prefetch.py
     # --- what an attacker finds (readiness/test_route_sweep.py, test_access_control.py) ---------
     "openapi_path": "/api/docs/openapi.json",  # contract internal.openapi
     # GET routes open to anyone on purpose (contract health.*, internal.openapi, internal.flags)

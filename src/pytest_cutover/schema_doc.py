@@ -123,8 +123,9 @@ MEANINGS: dict[str, str] = {
     "profile.failed_login_limit": "failed logins the target allows per window and client address "
                                   "(ILS: 5); the suite's deliberate ones stay below it",
     "profile.failed_login_window_s": "that limiter's window in seconds (ILS: 900)",
-    "profile.smoke_prefetch_max_in_flight": "independent smoke GETs sent ahead at once, each answer "
-                                            "serving one check (0: every check sends its own)",
+    "profile.smoke_prefetch_max_in_flight": "independent smoke reads (GETs, the CORS probes) sent "
+                                            "ahead at once, each answer serving one check (0: "
+                                            "every check sends its own)",
     "profile.openapi_path": "the published OpenAPI document (routes for the sweep)",
     "profile.public_routes": "GET routes open to anyone on purpose (exact or shell-style)",
     "profile.internal_routes": "routes read from the app's source that the sweep asks too",

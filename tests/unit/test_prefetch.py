@@ -9,6 +9,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from pytest_cutover.clients.http import HttpClient
 from pytest_cutover.clients.prefetch import Planned, Prefetch
 
@@ -49,6 +51,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+    do_OPTIONS = do_GET  # a preflight is answered like a read here
 
 
 @contextmanager
@@ -136,3 +141,22 @@ def test_no_more_than_the_bound_is_in_flight():
         timer.cancel()
     assert all(a.status == 200 and a.sent_ahead for a in answers)
     assert 1 <= server.most_in_flight <= 3
+
+
+def test_a_preflight_sent_ahead_serves_the_same_preflight_only():
+    headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    with _server() as server:
+        batch = _batch(_base(server), [Planned.options("/p", headers)])
+        client = HttpClient(_base(server), timeout_s=5)
+        client.sent_ahead = batch.take
+        read = client.get("/p", headers=headers)  # same path and headers, another method
+        preflight = client.request("OPTIONS", "/p", headers=headers)
+        batch.close()
+    assert not read.sent_ahead and preflight.sent_ahead, (read.transcript(), preflight.transcript())
+    assert server.hits["/p"] == 2  # the preflight once (ahead), the GET once (its own)
+
+
+def test_only_safe_methods_can_be_planned():
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        with pytest.raises(ValueError, match="sent ahead"):
+            Planned("/p", (), method)

@@ -188,7 +188,7 @@ class HttpClient:
         self.session.mount("https://", pool)
         self.session.mount("http://", pool)
         self.history: list[HttpResult] = []
-        # answers sent ahead (clients/prefetch.py `Prefetch.take`): consulted for plain GETs only
+        # answers sent ahead (clients/prefetch.py `Prefetch.take`): plain GETs and OPTIONS only
         self.sent_ahead: Callable[[str, str, Mapping[str, str] | None], HttpResult | None] | None = None
         self.observers: list[Callable[[HttpResult], None]] = []
 

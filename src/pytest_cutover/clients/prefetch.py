@@ -1,4 +1,4 @@
-"""Send independent GETs ahead, a few at a time, and hand each answer to exactly one check.
+"""Send independent reads ahead, a few at a time, and hand each answer to exactly one check.
 
 The smoke checks wait on the network one after another; most of them ask for a page whose answer
 does not depend on any other check. A `Prefetch` sends those requests in a bounded batch (at most
@@ -30,20 +30,36 @@ DEFAULT_MAX_IN_FLIGHT = 6
 WAIT_MARGIN_S = 1.0  # beyond the client's own timeout; a stuck prefetch never holds a check longer
 
 
+# what may be sent ahead: methods that change nothing (a CORS preflight is an OPTIONS), no body
+SAFE_METHODS = frozenset({"GET", "OPTIONS"})
+
+Key = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
 @dataclass(frozen=True)
 class Planned:
-    """One request to send ahead: GET only, no body (a body or another method may change state)."""
+    """One request to send ahead: a safe method, no body (a body or another method may change
+    state)."""
 
     path: str
     headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+
+    def __post_init__(self) -> None:
+        if self.method not in SAFE_METHODS:
+            raise ValueError(f"only {sorted(SAFE_METHODS)} are sent ahead, not {self.method}")
 
     @classmethod
     def get(cls, path: str, headers: Mapping[str, str] | None = None) -> Planned:
         return cls(path, tuple(sorted((headers or {}).items())))
 
+    @classmethod
+    def options(cls, path: str, headers: Mapping[str, str] | None = None) -> Planned:
+        return cls(path, tuple(sorted((headers or {}).items())), "OPTIONS")
 
-def key_of(url: str, headers: Mapping[str, str] | None) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return url, tuple(sorted((headers or {}).items()))
+
+def key_of(method: str, url: str, headers: Mapping[str, str] | None) -> Key:
+    return method, url, tuple(sorted((headers or {}).items()))
 
 
 class Prefetch:
@@ -55,7 +71,7 @@ class Prefetch:
         self._local = threading.local()
         self._clients: list[HttpClient] = []
         self._lock = threading.Lock()
-        self._answers: dict[tuple[str, tuple[tuple[str, str], ...]], deque[Future[HttpResult]]] = {}
+        self._answers: dict[Key, deque[Future[HttpResult]]] = {}
         self.sent = 0
         self.served = 0
         self.timeout_s = 0.0
@@ -68,7 +84,7 @@ class Prefetch:
         self._pool = ThreadPoolExecutor(max_workers=max(1, max_in_flight),
                                         thread_name_prefix="cutover-prefetch")
         for item in planned:
-            key = key_of(first.url(item.path), dict(item.headers))
+            key = key_of(item.method, first.url(item.path), dict(item.headers))
             self._answers.setdefault(key, deque()).append(self._pool.submit(self._send, item))
             self.sent += 1
 
@@ -82,16 +98,16 @@ class Prefetch:
         return client
 
     def _send(self, item: Planned) -> HttpResult:
-        result = self._client().get(item.path, headers=dict(item.headers) or None)
+        result = self._client().request(item.method, item.path, headers=dict(item.headers) or None)
         result.sent_ahead = True
         return result
 
     def take(self, method: str, url: str, headers: Mapping[str, str] | None) -> HttpResult | None:
         """An answer sent ahead for exactly this request, once; None: the caller sends its own."""
-        if method != "GET":
+        if method not in SAFE_METHODS:
             return None
         with self._lock:
-            queue = self._answers.get(key_of(url, headers))
+            queue = self._answers.get(key_of(method, url, headers))
             future = queue.popleft() if queue else None
         if future is None:
             return None
