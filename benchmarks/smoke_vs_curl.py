@@ -11,7 +11,8 @@ It also times `pytest -m smoke` with the bytecode caches on (PYTHONDONTWRITEBYTE
 on an ordinary install. In the same runs it measures the floor: pytest on a folder holding one
 empty test, bare (no plugin autoload), with every installed plugin, and with the suite's addopts
 (the light start), plus each installed plugin's share (the floor with every plugin minus the
-floor without it).
+floor without it); and pytest on as many empty tests as the smoke run has checks, bare and with
+the light start: what pytest and its plugins cost per check before any check does its work.
 """
 
 from __future__ import annotations
@@ -101,14 +102,23 @@ def suite_plugin_options() -> list[str]:
     return [f"-p{addopts[i + 1]}" for i, a in enumerate(addopts) if a == "-p"]
 
 
-def floor_commands(empty: Path, plugins: list[str]) -> dict[str, tuple[list[str], dict[str, str]]]:
-    """pytest on one empty test: (command, extra environment) per variant."""
+def floor_commands(empty: Path, plugins: list[str], checks: int
+                   ) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """pytest on one empty test: (command, extra environment) per variant; and on as many empty
+    tests as the smoke run has checks (pytest's and the plugins' per-test cost, no check's work)."""
     test = str(empty / "test_empty.py")
+    many = empty / "many" / "test_many.py"
+    many.parent.mkdir(exist_ok=True)
+    many.write_text(f"import pytest\n\n\n@pytest.mark.parametrize('n', range({checks}))\n"
+                    f"def test_empty(n):\n    pass\n")
     commands = {
         "python -c 'import pytest'": ([sys.executable, "-c", "import pytest"], {}),
         "floor, no plugin autoload": ([*PYTEST, test], {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
         "floor, every installed plugin": ([*PYTEST, test], {}),
         "floor, suite addopts (light)": ([*PYTEST, *suite_plugin_options(), test], {}),
+        f"{checks} empty tests, no plugin": ([*PYTEST, str(many)],
+                                             {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+        f"{checks} empty tests, light start": ([*PYTEST, *suite_plugin_options(), str(many)], {}),
     }
     for name in plugins:
         commands[f"{WITHOUT}{name}"] = ([*PYTEST, f"-pno:{name}", test], {})
@@ -127,14 +137,17 @@ def measure(home: Path, runs: int, workdir: Path) -> dict[str, Figure]:
     empty = workdir / "floor"
     empty.mkdir()
     (empty / "test_empty.py").write_text("def test_empty():\n    pass\n")
-    floors = floor_commands(empty, installed_plugins())
+    # PYTHONDONTWRITEBYTECODE=1 (set on these machines) makes every run compile the suite's own
+    # modules and assertion-rewrite its checks again, unless a cache is there already (Python
+    # and pytest read caches even then); an ordinary install keeps both cached. One unmeasured
+    # run fills the caches (for the CACHED row, and so for the other rows too) and counts the
+    # checks.
+    cached_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    fill = Figure()
+    pytest_run(config, workdir / "cache-fill", cached_env, [], fill)
+    floors = floor_commands(empty, installed_plugins(), fill.checks)
     figures = {name: Figure() for name in ("curl script", "pytest -m smoke", CACHED,
                                            "pytest -m smoke -n auto", *floors)}
-    # PYTHONDONTWRITEBYTECODE=1 (set on these machines) makes every run compile the suite's own
-    # modules and assertion-rewrite its checks again; an ordinary install keeps both cached.
-    # One unmeasured run fills the caches for the CACHED row.
-    cached_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    pytest_run(config, workdir / "cache-fill", cached_env, [], Figure())
     for i in range(runs):  # interleaved, so a change of load touches every figure alike
         curl_run(local, env, figures["curl script"])
         pytest_run(config, workdir / f"serial-{i}", env, [], figures["pytest -m smoke"])
