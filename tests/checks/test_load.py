@@ -134,19 +134,26 @@ def test_healthy_report_draws_the_load_run_with_its_threshold_lines(healthy_load
                  "warning", id="latency_700ms"),
     pytest.param("latency_1500ms", "NO-GO", "test_p95_latency_within_thresholds", "critical",
                  id="latency_1500ms"),
-    pytest.param("latency_2500ms", "ROLLBACK", "test_p95_latency_within_thresholds", "critical",
-                 id="latency_2500ms"),
+    # with slow_db_queries (every 4th API request also holds a 1.2 s query: dozens a minute
+    # against a critical level of 10) the server-side slow-query check fails too; the run is
+    # slow anyway, so the extra second changes no other verdict of it
+    pytest.param("latency_2500ms+slow_db_queries", "ROLLBACK",
+                 "test_p95_latency_within_thresholds test_no_slow_queries_during_the_load",
+                 "critical", id="latency_2500ms+slow_db_queries"),
     pytest.param("error_rate_10pct", "ROLLBACK", "test_error_rate_within_thresholds", "ok",
                  id="error_rate_10pct"),
 ])
 def test_load_fault_gives_the_verdict_the_thresholds_say(ilsref: Any, fault: str,
                                                          decision: str, failing: str,
                                                          p95_level: str) -> None:
-    with ilsref.fault(fault):
+    with ExitStack() as faults:
+        for name in fault.split("+"):
+            faults.enter_context(ilsref.fault(name))
         run = load_run(ilsref)
     assert run.verdict["decision"] == decision, run.explain()
-    assert any(failing in nodeid for nodeid in run.failing), (
-        f"{failing} did not fail under {fault}; failing: {run.failing}; {run.explain()}")
+    for check in failing.split():
+        assert any(check in nodeid for nodeid in run.failing), (
+            f"{check} did not fail under {fault}; failing: {run.failing}; {run.explain()}")
     p95 = measurement(run, "test_p95_latency_within_thresholds", "p95_ms")
     assert p95["level"] == p95_level, f"overall P95 {p95['value']} ms judged {p95['level']!r}"
 
