@@ -13,33 +13,54 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 FRAGMENT = 8  # shortest piece of a known secret masked on its own
 
 MASK = "***"
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+
+class _Rule(NamedTuple):
+    """A pattern, its replacement, and the words it cannot match without: a rule whose words are
+    absent from a text is not run (most answers carry none). `folded`: the pattern ignores case,
+    so its words are looked up in the lower-cased text, and only for ASCII text, as re.I also
+    folds a few non-ASCII letters (long s, dotless i, the Kelvin sign) onto ASCII ones. A
+    substitution inserts MASK, which holds no letter, so it cannot make a word appear."""
+
+    pattern: re.Pattern[str]
+    replacement: str
+    words: tuple[str, ...]
+    folded: bool
+
+
+_HEADERS = ("authorization", "cookie", "x-csrf-token")
+_SECRET_WORDS = ("passw", "secret", "token", "apikey", "api_key", "api-key")
+_RULES: list[_Rule] = [
     # scheme://user:password@host  ->  scheme://user:***@host
-    (re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)", re.I), r"\g<pre>" + MASK),
-    (re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
+    _Rule(re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)", re.I),
+          r"\g<pre>" + MASK, ("://",), False),
+    _Rule(re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK,
+          ("bearer",), True),
+    _Rule(re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK,
+          ("eyJ",), False),
     # the same headers in a dict repr or JSON ({'Set-Cookie': 'sid=...'}), as assertion messages show them
-    (re.compile(r"(?P<pre>[\"'](?:authorization|cookie|set-cookie|x-csrf-token)[\"']\s*:\s*[\"'])"
-                r"[^\"'\r\n]+", re.I), r"\g<pre>" + MASK),
-    (re.compile(r"(?P<pre>\b(?:authorization|cookie|set-cookie|x-csrf-token)\s*[:=]\s*)[^\r\n]+", re.I),
-     r"\g<pre>" + MASK),
+    _Rule(re.compile(r"(?P<pre>[\"'](?:authorization|cookie|set-cookie|x-csrf-token)[\"']\s*:\s*[\"'])"
+                     r"[^\"'\r\n]+", re.I), r"\g<pre>" + MASK, _HEADERS, True),
+    _Rule(re.compile(r"(?P<pre>\b(?:authorization|cookie|set-cookie|x-csrf-token)\s*[:=]\s*)[^\r\n]+",
+                     re.I), r"\g<pre>" + MASK, _HEADERS, True),
     # "token": "v" / 'secret': 'v' / token=v (a quoted key, or `=`): prose like "no token: POST …"
     # is left alone; password-like keys are masked after a bare colon too (YAML, log lines)
-    (re.compile(r"(?P<pre>[\"'][\w.-]*(?:password|passwd|secret|token|api[_-]?key)[\w.-]*"
-                r"[\"']\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
-    (re.compile(r"(?P<pre>\b(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
-                r"\s*=\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK),
-    (re.compile(r"(?P<pre>\b(?:password|passwd|api[_-]?key)\s*:\s*[\"']?)[^\"'\s,}&]+", re.I),
-     r"\g<pre>" + MASK),
+    _Rule(re.compile(r"(?P<pre>[\"'][\w.-]*(?:password|passwd|secret|token|api[_-]?key)[\w.-]*"
+                     r"[\"']\s*[:=]\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK, _SECRET_WORDS, True),
+    _Rule(re.compile(r"(?P<pre>\b(?:password|passwd|secret|token|accessToken|refreshToken|api[_-]?key)"
+                     r"\s*=\s*[\"']?)[^\"'\s,}&]+", re.I), r"\g<pre>" + MASK, _SECRET_WORDS, True),
+    _Rule(re.compile(r"(?P<pre>\b(?:password|passwd|api[_-]?key)\s*:\s*[\"']?)[^\"'\s,}&]+", re.I),
+          r"\g<pre>" + MASK, ("passw", "apikey", "api_key", "api-key"), True),
     # PGPASSWORD=..., REDIS_TOKEN: ... (environment dumps, kubectl describe, CI logs)
-    (re.compile(r"(?P<pre>\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Z0-9_]*\s*[=:]\s*"
-                r"[\"']?)[^\"'\s,}&]+"), r"\g<pre>" + MASK),
+    _Rule(re.compile(r"(?P<pre>\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Z0-9_]*\s*[=:]\s*"
+                     r"[\"']?)[^\"'\s,}&]+"), r"\g<pre>" + MASK, ("PASSW", "SECRET", "TOKEN", "API_KEY"),
+          False),
 ]
 
 _EMAIL = re.compile(r"[^@\s:/]+@[^@\s:/]+")  # an account's email: masked whole, not by fragments
@@ -70,25 +91,6 @@ def _parts(value: str) -> tuple[set[str], set[str]]:
     whole |= {base64.b64encode(v.encode()).decode().rstrip("=") for v in list(whole) if len(v) >= 8}
     return whole, fragile
 
-
-
-# What each pattern needs in the text to match at all: a pattern whose words are absent is not run
-# (most answers carry none). Words of IGNORECASE patterns are looked up in the lower-cased text;
-# only for ASCII text, as re.I also folds a few non-ASCII letters (long s, dotless i, the
-# Kelvin sign) onto ASCII ones.
-# A substitution inserts MASK, which holds no letter, so it cannot make a word appear.
-_NEEDS: list[tuple[tuple[str, ...], bool]] = [
-    (("://",), False),
-    (("bearer",), True),
-    (("eyJ",), False),
-    (("authorization", "cookie", "x-csrf-token"), True),
-    (("authorization", "cookie", "x-csrf-token"), True),
-    (("passw", "secret", "token", "apikey", "api_key", "api-key"), True),
-    (("passw", "secret", "token", "apikey", "api_key", "api-key"), True),
-    (("passw", "apikey", "api_key", "api-key"), True),
-    (("PASSW", "SECRET", "TOKEN", "API_KEY"), False),
-]
-assert len(_NEEDS) == len(_PATTERNS)  # noqa: S101 - one entry per pattern, kept in step
 
 # Texts remembered with their redaction (a report redacts the same text more than once: a
 # check's captured output in each phase, a file and its archived copy); bounded in count and size.
@@ -188,13 +190,13 @@ class Redactor:
             out = out.replace(secret, MASK)
         out = self._mask_fragments(out)
         lower = out.lower() if out.isascii() else None
-        for (pattern, replacement), (words, folded) in zip(_PATTERNS, _NEEDS, strict=True):
-            if folded:
-                if lower is not None and not any(w in lower for w in words):
+        for rule in _RULES:
+            if rule.folded:
+                if lower is not None and not any(w in lower for w in rule.words):
                     continue
-            elif not any(w in out for w in words):
+            elif not any(w in out for w in rule.words):
                 continue
-            out = pattern.sub(replacement, out)
+            out = rule.pattern.sub(rule.replacement, out)
         if len(text) <= MEMO_TEXT_CHARS:
             if len(self._memo) >= MEMO_LIMIT or self._memo_chars > MEMO_CHARS:
                 self._memo.clear()
