@@ -123,6 +123,17 @@ def _exists(conn: Any, name: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
+def _wait_unused(conn: Any, name: str, limit_s: float = 2.0) -> None:
+    """Wait (bounded) until no client backend is connected to `name`: DROP DATABASE finds a
+    backend still exiting (its client just closed the connection) and sleeps 100 ms at a time
+    until it is gone; a few 5 ms waits here are cheaper. Others are ended by the drop's FORCE."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end and conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid() LIMIT 1", (name,)).fetchone() is not None:
+        time.sleep(0.005)
+
+
 def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
     """Create the scratch database `name` empty, over one admin connection; a leftover of an
     interrupted drill is dropped first, but never a database that is not one of ours."""
@@ -131,6 +142,7 @@ def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
             if not name.startswith(SCRATCH_PREFIX):
                 raise ForeignScratch(f"scratch database {name!r} already exists and is not one of "
                                      f"ours ({SCRATCH_PREFIX}*): drop it or choose another")
+            _wait_unused(conn, name)
             conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
         conn.execute(f"CREATE DATABASE {_ident(name)}".encode())
 
@@ -138,6 +150,7 @@ def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
 def drop_and_confirm(admin_dsn: str, name: str, timeout_s: float = 60) -> bool:
     """Drop `name` (if it exists) and say whether it is gone, asked afterwards on the same connection."""
     with _admin_connection(admin_dsn, timeout_s) as conn:
+        _wait_unused(conn, name)
         conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
         return not _exists(conn, name)
 
