@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.clients.http import HttpClient, HttpResult
 from pytest_cutover.fixtures import component_or_unverified, secret_or_unverified
 from pytest_cutover.settings import Environment
 
-if TYPE_CHECKING:  # imported by the fixture: a restore drill alone does not load them
+if TYPE_CHECKING:  # imported by the fixtures: a restore drill alone does not load them
+    from pytest_cutover.clients.http import HttpClient, HttpResult
     from pytest_cutover.clients.k8s_rollout import Rollouts
 
 DEFAULTS: dict[str, Any] = {
@@ -75,6 +75,8 @@ def rollouts(target: Environment, rollback_config: dict[str, Any]) -> Rollouts:
 @pytest.fixture(scope="module")
 def probe(target: Environment) -> Iterator[HttpClient]:
     """An HTTP client for the drills' own probes (the served version, the health path)."""
+    from pytest_cutover.clients.http import HttpClient
+
     client = HttpClient(target.base_url, ca_bundle=target.ca_bundle, timeout_s=min(target.timeout_s, 5))
     yield client
     client.close()

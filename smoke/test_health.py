@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_cutover import unverified
-from pytest_cutover.fixtures import CheckHttpClient
+from pytest_cutover.check_http import CheckHttpClient
 
 pytestmark = pytest.mark.checklist("verify.health-green", "verify.deployment-verification",
                                    "t24.staging-healthy")

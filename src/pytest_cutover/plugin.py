@@ -130,14 +130,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _start_leak_detector(config: pytest.Config) -> None:
-    from pytest_cutover.clients import http
+    from pytest_cutover.clients import observers
     from pytest_cutover.leaks import LeakLog, LeakTotals, origin
 
     target = config.stash[settings_key].environment.base_url
     log = LeakLog(config.stash[redactor_key], origins=frozenset({origin(target)}))
     config.stash[leak_log_key] = log
     config.stash[leak_totals_key] = LeakTotals()
-    http.OBSERVERS.append(log.observe_http)
+    observers.OBSERVERS.append(log.observe_http)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -519,11 +519,11 @@ def _discard_pytest_reports(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 
-    from pytest_cutover.clients import http
+    from pytest_cutover.clients import observers
 
     log = config.stash.get(leak_log_key, None)
-    if log is not None and log.observe_http in http.OBSERVERS:
-        http.OBSERVERS.remove(log.observe_http)
+    if log is not None and log.observe_http in observers.OBSERVERS:
+        observers.OBSERVERS.remove(log.observe_http)
 
     scratch = config.stash.get(discard_key, None)
     if scratch is not None:

@@ -38,6 +38,7 @@ import requests.utils
 import urllib3
 
 from pytest_cutover import traffic_budget
+from pytest_cutover.clients import observers
 from pytest_cutover.traffic_budget import Throttled, TrafficBudget
 
 if TYPE_CHECKING:  # the stubs' names for what requests' adapter hands urllib3
@@ -46,9 +47,9 @@ if TYPE_CHECKING:  # the stubs' names for what requests' adapter hands urllib3
 __all__ = ["HttpClient", "HttpResult", "Throttled", "Timing"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-# Told of every exchange of every client (the plugin's leak detector registers here); each client
+# Told of every exchange of every client (the plugin's leak detector registers there); each client
 # also has its own `observers`. An observer that raises never breaks the check that sent.
-OBSERVERS: list[Callable[[HttpResult], None]] = []
+OBSERVERS = observers.OBSERVERS
 CLOSED_ON_REUSE = "connection closed by the server before it answered"
 
 
