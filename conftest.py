@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover.clients.browser_trust import pin_verified_leaf
 from pytest_cutover.e2e_profile import E2eProfile, resolve
 from pytest_cutover.settings import Environment
 from pytest_cutover.stash import settings_key
@@ -93,6 +92,9 @@ def browser_tls_pin(target: Environment, e2e_profile: E2eProfile, base_url: str)
     """SPKI pin of the target's leaf, verified with the CA bundle (None: system trust decides)."""
     if not (target.ca_bundle and e2e_profile.trust_ca_bundle and base_url.startswith("https:")):
         return None
+    # imported here: cryptography costs ~30 ms of start-up to every run, the browser's only
+    from pytest_cutover.clients.browser_trust import pin_verified_leaf
+
     pin = pin_verified_leaf(base_url, target.ca_bundle, timeout_s=target.timeout_s)
     if pin.error:  # Chromium will refuse the site, and the flows will say so
         print(f"cutover: the browser will not trust {base_url}: {pin.error}")
