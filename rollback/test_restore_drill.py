@@ -21,7 +21,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +55,11 @@ class RestoreDrill:
     baseline: str  # how the source's facts were taken
     tables: list[str]
     outcomes: list[RestoreOutcome]
-    scratch_left: bool = False
+    dropped: Future[bool] | None = None  # the scratch's drop, confirmed (run while checks report)
+
+    @property
+    def scratch_left(self) -> bool:
+        return self.dropped is not None and not self.dropped.result()
 
 
 def _permission(target: Environment, config: dict[str, Any], source: str) -> str:
@@ -142,12 +146,16 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
                     drill.baseline = f"{how} (read at {drill.outcomes[-1].read_at})"
         except pgrestore.ForeignScratch as exc:
             foreign = exc
-        finally:
-            if foreign is None:
-                drill.scratch_left = not pgrestore.drop_and_confirm(admin_dsn, scratch)
+        except BaseException:
+            pgrestore.drop_and_confirm(admin_dsn, scratch)
+            raise
         if foreign is not None:
             unverified(f"refused: {foreign}")
-        yield drill
+        # the drop (and its confirmation) runs while the other checks report; the scratch check
+        # and this fixture's end wait for it
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore-drop") as dropper:
+            drill.dropped = dropper.submit(pgrestore.drop_and_confirm, admin_dsn, scratch)
+            yield drill
 
 
 def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, TableFacts],
