@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pytest_cutover import checklist, governance, outcomes
+from pytest_cutover import checklist, governance, outcomes, startup_gc
 from pytest_cutover.redact import Redactor
 from pytest_cutover.settings import ConfigError, choose, collect, settings_of
 from pytest_cutover.stash import (
@@ -55,6 +55,12 @@ MARKERS = {
     "rollback_trigger(name)": "a failure of this check is a rollback trigger (ROLLBACK verdict)",
     "non_blocking": "a failure is reported as a warning and does not block GO",
 }
+
+
+@pytest.hookimpl(tryfirst=True)  # before the conftests and their imports
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    startup_gc.pause()
+    early_config.add_cleanup(startup_gc.settle)  # runs even when the command line is refused
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -514,6 +520,16 @@ def _discard_pytest_reports(config: pytest.Config) -> None:
     for plugin in config.pluginmanager.get_plugins():
         if type(plugin).__module__.startswith("pytest_html") and hasattr(plugin, "_report_path"):
             plugin._report_path = scratch / "report.html"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    startup_gc.settle()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:  # an xdist controller collects nothing
+    startup_gc.settle()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
