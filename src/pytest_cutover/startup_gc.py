@@ -4,8 +4,9 @@ Starting a run allocates a few hundred thousand objects that live until the end 
 classes, fixture definitions, items). The collector scans them over and over and frees almost
 none of them: 90 ms of a smoke run's 0.9 s of CPU went to it. So the plugin pauses the collector
 before the conftests are imported, and once the run is collected it freezes what exists
-(`gc.freeze`: later collections skip those objects) and turns the collector back on. Reference counting frees objects
-as always while it is paused; only reference cycles made during start-up wait.
+(`gc.freeze`: later collections skip those objects) and turns the collector back on. Reference
+counting frees objects as always while it is paused; only reference cycles made during start-up
+wait.
 """
 
 from __future__ import annotations
