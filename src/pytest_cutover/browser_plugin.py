@@ -2,9 +2,11 @@
 
 The suite's addopts block the plugin (`-p no:playwright`): importing it brings in Playwright's
 whole sync API and registers its fixtures and options, which a smoke or readiness run never uses
-(about a sixth of the start-up of a short run). This module, named with `-p` after the block,
-registers the plugin again before the command line is fully parsed (so `--headed`, `--browser`,
-`--tracing` keep working) whenever e2e checks may be selected:
+(about a sixth of the start-up of a short run). They block pytest-base-url too (`-p no:base_url`),
+which only the browser checks use and whose autouse fixture every other check paid for. This
+module, named with `-p` after the blocks, registers both again before the command line is fully
+parsed (so `--headed`, `--browser`, `--tracing`, `--base-url` keep working) whenever e2e checks
+may be selected:
 
 - a positional argument that is, contains or lies inside the e2e folder (no argument: testpaths,
   which hold it), and
@@ -25,11 +27,13 @@ import pytest
 
 PLUGIN_NAME = "playwright"
 PLUGIN_MODULE = "pytest_playwright.pytest_playwright"
+BASE_URL_NAME = "base_url"  # pytest-base-url: its --base-url option and `base_url` fixture
+BASE_URL_MODULE = "pytest_base_url.plugin"
 E2E_FOLDER = "e2e"
 E2E_MARKER = "e2e"
 # the folder markers of the other check folders (plugin.FOLDER_MARKERS): an e2e check has none
 OTHER_FOLDER_MARKERS = frozenset({"readiness", "smoke", "load", "rollback_drill", "post_launch"})
-BROWSER_OPTIONS = ("--browser", "--headed", "--slowmo", "--tracing", "--video", "--screenshot",
+BROWSER_OPTIONS = ("--browser", "--base-url", "--headed", "--slowmo", "--tracing", "--video", "--screenshot",
                    "--device", "--browser-channel", "--full-page-screenshot", "--output")
 MAX_FREE_NAMES = 10  # a longer expression is assumed to select browser checks (2^10 evaluations)
 
@@ -48,22 +52,25 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
               or (paths_reach_e2e(rootdir, positional)
                   and marker_expression_may_select_e2e(getattr(namespace, "markexpr", "") or "")))
     if wanted:
+        if manager.is_blocked(BASE_URL_NAME) and _blocked_by_addopts(early_config, args, BASE_URL_NAME):
+            manager.unblock(BASE_URL_NAME)
+            manager.register(importlib.import_module(BASE_URL_MODULE), BASE_URL_NAME)
         manager.unblock(PLUGIN_NAME)
         manager.unblock(f"pytest_{PLUGIN_NAME}")
         manager.register(importlib.import_module(PLUGIN_MODULE), PLUGIN_NAME)
 
 
-def _blocked_by_addopts(config: pytest.Config, args: list[str]) -> bool:
-    """Only undo the suite's own block: a `-p no:playwright` typed on the command line (or in
-    $PYTEST_ADDOPTS) on top of the ini's addopts stays."""
-    if not config.pluginmanager.is_blocked(PLUGIN_NAME):
+def _blocked_by_addopts(config: pytest.Config, args: list[str], name: str = PLUGIN_NAME) -> bool:
+    """Only undo the suite's own block: a `-p no:playwright` (or `no:base_url`) typed on the
+    command line (or in $PYTEST_ADDOPTS) on top of the ini's addopts stays."""
+    if not config.pluginmanager.is_blocked(name):
         return False
-    return _blocks(args) <= _blocks([str(a) for a in config.getini("addopts")])
+    return _blocks(args, name) <= _blocks([str(a) for a in config.getini("addopts")], name)
 
 
-def _blocks(args: list[str]) -> int:
-    return sum(1 for i, a in enumerate(args) if a == f"-pno:{PLUGIN_NAME}"
-               or (a == f"no:{PLUGIN_NAME}" and i > 0 and args[i - 1] == "-p"))
+def _blocks(args: list[str], name: str = PLUGIN_NAME) -> int:
+    return sum(1 for i, a in enumerate(args) if a == f"-pno:{name}"
+               or (a == f"no:{name}" and i > 0 and args[i - 1] == "-p"))
 
 
 def paths_reach_e2e(rootdir: Path, positional: list[str]) -> bool:

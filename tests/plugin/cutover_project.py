@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-INNER_ADDOPTS = "-p no:locust -p no:playwright -p no:cacheprovider"
+INNER_ADDOPTS = "-p no:locust -p no:playwright -p no:base_url -p no:cacheprovider"
 
 
 CONFIG = """
