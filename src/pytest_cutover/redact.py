@@ -202,5 +202,8 @@ class Redactor:
                 self._memo.clear()
                 self._memo_chars = 0
             self._memo[text] = out
+            # redaction is idempotent, so a redacted text passed again (the report files redact
+            # evidence once more on the way out) is known until the secrets grow
+            self._memo[out] = out
             self._memo_chars += len(text) + len(out)
         return out

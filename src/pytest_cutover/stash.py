@@ -22,6 +22,8 @@ run_key = pytest.StashKey[dict[str, Any]]()  # run id and destructive opt-in, in
 evidence_store_key = pytest.StashKey[dict[str, list[dict[str, str]]]]()
 # this run's folder under the ledger's history/runs/ (report/files.py), and the notify lines
 archive_key = pytest.StashKey[Any]()
+# the verdict document the report files were written from: the HTML shows the same one
+document_key = pytest.StashKey[dict[str, Any]]()
 notify_key = pytest.StashKey[list[str]]()
 # the leak detector: this process's log (every process), the controller's totals
 leak_log_key = pytest.StashKey[Any]()

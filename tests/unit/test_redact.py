@@ -123,3 +123,35 @@ def test_fragments_are_found_in_runs_of_their_characters_among_other_text() -> N
     out = redact("<p>key: [Zq9xW7pL]</p> and /path/xW7pL3mN5?")
     assert "Zq9xW7pL" not in out and "xW7pL3mN" not in out
     assert out.startswith("<p>key: [") and "/path/" in out
+
+
+def test_redaction_is_idempotent_so_a_redacted_text_may_be_remembered_as_final() -> None:
+    # the memo keeps out -> out; that is exact only if redacting twice changes nothing more
+    import random
+    import string
+
+    redact = Redactor(["Zq7-Pw@rd-DSN-4451", "sid-value-0123456789"])
+    redact.add(*(f"v{i:03d}-Zq9xW7pL3mN5" for i in range(40)))
+    shapes = ["postgresql://ils_app:Pa55-word!@db.internal:5432/ils", "Authorization: Bearer abc.DEF-1",
+              '{"email": "a@b.test", "password": "hunter2hunter2"}', "password=hunter2&email=a@b",
+              "Cookie: ils.sid=s%3Aabc123.sig; csrf-token=zzz", "{'Authorization': 'Basic dXNlcjpwYXNz'}",
+              f"token {JWT}", "api_key: k-123456789", "x-csrf-token: 0123456789abcdef", "secret=***"]
+    known = ["Zq7-Pw@rd-DSN-4451", "sid-value-0123456789", "v007-Zq9xW7pL3mN5", "xW7pL3mN5", ""]
+    noise = string.ascii_letters + string.digits + " :=;&@/.-_*'\"{}"
+    fresh = Redactor(["Zq7-Pw@rd-DSN-4451", "sid-value-0123456789"])  # has not seen the outputs
+    fresh.add(*(f"v{i:03d}-Zq9xW7pL3mN5" for i in range(40)))
+    rng = random.Random(15)  # noqa: S311 - a repeatable sample of texts, not a secret
+    for _ in range(2000):
+        parts = [rng.choice(shapes), rng.choice(known),
+                 "".join(rng.choice(noise) for _ in range(rng.randint(0, 30)))]
+        rng.shuffle(parts)
+        once = redact(" ".join(parts))
+        assert fresh(once) == once, parts
+
+
+def test_a_redacted_text_given_again_is_redacted_again_after_a_new_secret() -> None:
+    redact = Redactor()
+    once = redact("echoed sid-value-0123456789 and password=hunter2")
+    assert redact(once) == once
+    redact.add("sid-value-0123456789")
+    assert "0123456789" not in redact(once)

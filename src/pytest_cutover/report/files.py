@@ -18,6 +18,7 @@ from pytest_cutover import checklist, humanize, ledger
 from pytest_cutover.report.announcement import announcement
 from pytest_cutover.stash import (
     archive_key,
+    document_key,
     evidence_store_key,
     governance_key,
     redactor_key,
@@ -28,9 +29,12 @@ from pytest_cutover.stash import (
 from pytest_cutover.verdict import Verdict
 
 
-def _write(path: Path, text: str, redact: Any) -> None:
+def _write(path: Path, text: str, redact: Any) -> str:
+    """Write the redacted text; return it (the run's archive gets the same text)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(text), encoding="utf-8")
+    redacted: str = redact(text)
+    path.write_text(redacted, encoding="utf-8")
+    return redacted
 
 
 def verdict_document(config: pytest.Config, verdict: Verdict) -> dict[str, Any]:
@@ -141,11 +145,14 @@ def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> dict[str
     archive = f"runs/{stamp}-{_slug(settings.environment.name)}"
     doc["report_archive"] = f"{archive}/go-no-go.html"  # the HTML is copied there when written
     config.stash[archive_key] = history / archive
-    _write(folder / "verdict.json", json.dumps(doc, indent=2, default=str), redact)
-    _write(folder / "summary.md", summary_markdown(doc), redact)
+    written = {"verdict.json": _write(folder / "verdict.json", json.dumps(doc, indent=2, default=str),
+                                      redact),
+               "summary.md": _write(folder / "summary.md", summary_markdown(doc), redact)}
     _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)
     write_evidence(folder / "evidence", config.stash.get(evidence_store_key, {}), redact)
-    for name in ("verdict.json", "summary.md"):
-        _write(history / archive / name, (folder / name).read_text(encoding="utf-8"), redact)
+    for name, text in written.items():
+        (history / archive).mkdir(parents=True, exist_ok=True)
+        (history / archive / name).write_text(text, encoding="utf-8")
     ledger.append_verdict(doc, history)
+    config.stash[document_key] = doc
     return doc

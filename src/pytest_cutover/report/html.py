@@ -18,6 +18,7 @@ from pytest_cutover import checklist, humanize
 from pytest_cutover.report import dashboard, files, pictures
 from pytest_cutover.stash import (
     archive_key,
+    document_key,
     evidence_store_key,
     governance_key,
     results_key,
@@ -149,7 +150,7 @@ class HtmlReport:
         verdict = self._verdict()
         results = list(self.config.stash[results_key].values())
         env = self.config.stash[settings_key].environment
-        doc = files.verdict_document(self.config, verdict)
+        doc = self.config.stash.get(document_key, None) or files.verdict_document(self.config, verdict)
         now = dt.datetime.now(dt.UTC)
         items = checklist.load()
         prefix.append(STYLE)
