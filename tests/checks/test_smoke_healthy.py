@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import ssl
+import tomllib
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -100,3 +103,26 @@ def test_version_from_the_image_tag_passes_then_fails_on_a_latest_tag(ilsref):
         broken = ilsref.smoke(*args)
     assert (broken.returncode, broken.verdict["decision"]) == (1, "NO-GO"), broken.explain()
     assert any("is 'latest' (expected release" in r for r in broken.verdict["reasons"]), broken.explain()
+
+
+def _login_posts(ilsref) -> float:
+    """POSTs the app has answered on its login path (its Prometheus counter)."""
+    local = tomllib.loads((ilsref.home / "run" / "local.toml").read_text())
+    context = ssl.create_default_context(cafile=local["ca_bundle"])
+    with urllib.request.urlopen(local["base_url"] + "/metrics", context=context, timeout=10) as answer:
+        text = answer.read().decode()
+    return sum(float(m.group(1)) for m in re.finditer(
+        r'^http_requests_total\{[^}]*method="POST",path="/api/auth/jwt/login"[^}]*\} ([0-9.e+]+)$',
+        text, re.M))
+
+
+@pytest.mark.parametrize(("selected", "logins"), [
+    # the login check, a cookie check and a token check read one login, sent ahead of them
+    ("logs_in or session_cookies_carry_flag or accepts_the_smoke_token", 1),
+    ("health", 0),  # no selected check reads it: none is sent
+], ids=["readers", "none"])
+def test_a_smoke_run_sends_the_smoke_login_once_and_only_when_read(ilsref, selected, logins):
+    before = _login_posts(ilsref)
+    run = ilsref.smoke("smoke", f"-k={selected}")
+    assert run.verdict["decision"] == "GO" and len(run.outcomes) >= 3, run.explain()
+    assert _login_posts(ilsref) - before == logins, run.explain()
