@@ -39,7 +39,7 @@ _SECRET_WORDS = ("passw", "secret", "token", "apikey", "api_key", "api-key")
 _RULES: list[_Rule] = [
     # scheme://user:password@host  ->  scheme://user:***@host
     _Rule(re.compile(r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)", re.I),
-          r"\g<pre>" + MASK, ("://",), False),
+          r"\g<pre>" + MASK, ("@",), False),  # every URL has "://", few an "@"
     _Rule(re.compile(r"(?P<pre>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\g<pre>" + MASK,
           ("bearer",), True),
     _Rule(re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK,
