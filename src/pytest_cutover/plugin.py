@@ -39,6 +39,8 @@ from pytest_cutover.verdict import CheckResult, decide
 
 pytest_plugins = ["pytest_cutover.fixtures", "pytest_cutover.throttling"]
 discard_key = pytest.StashKey[Path]()
+learnt_key = pytest.StashKey[dict[int, int]]()
+marks_key = pytest.StashKey[tuple[list[str], list[str], list[str], bool]]()
 
 FOLDER_MARKERS = {"readiness": "readiness", "smoke": "smoke", "e2e": "e2e", "load": "load",
                   "rollback": "rollback_drill", "post_launch": "post_launch"}
@@ -325,10 +327,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     redact = config.stash[redactor_key]
     _learn_session_secrets(item, redact)
-    markers = sorted({m.name for m in item.iter_markers()} & (set(FOLDER_MARKERS.values())
-                     | {"destructive", "manual", "non_blocking"}))
-    ids = [i for m in item.iter_markers("checklist") for i in m.args]
-    triggers = [str(a) for m in item.iter_markers("rollback_trigger") for a in m.args]
+    markers, ids, triggers, blocking = _marks(item)
     measurements = item.stash.get(measurements_key, [])
     for m in measurements:  # every text field: a subject may name an account, a URL, a DSN
         m.update({k: redact(v) for k, v in m.items() if isinstance(v, str)})
@@ -340,7 +339,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.user_properties.append(prop)  # JUnit writes the teardown report's properties only
     report.cutover = {"markers": markers, "checklist": ids, "rollback_triggers": triggers,
                       "measurements": measurements if report.when == "call" else [],
-                      "blocking": item.get_closest_marker("non_blocking") is None,
+                      "blocking": blocking,
                       "evidence": _evidence(item, redact) if report.when == "call" else []}
     leaks = config.stash[leak_log_key].drain() if leak_log_key in config.stash else None
     if leaks and (leaks["scanned"] or leaks["findings"]):
@@ -363,11 +362,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _marks(item: pytest.Item) -> tuple[list[str], list[str], list[str], bool]:
+    """(report markers, checklist ids, rollback triggers, blocking) of a check, read once for its
+    three reports."""
+    if marks_key not in item.stash:
+        markers = sorted({m.name for m in item.iter_markers()} & (set(FOLDER_MARKERS.values())
+                         | {"destructive", "manual", "non_blocking"}))
+        ids = [i for m in item.iter_markers("checklist") for i in m.args]
+        triggers = [str(a) for m in item.iter_markers("rollback_trigger") for a in m.args]
+        item.stash[marks_key] = (markers, ids, triggers,
+                                 item.get_closest_marker("non_blocking") is None)
+    markers, ids, triggers, blocking = item.stash[marks_key]
+    return list(markers), list(ids), list(triggers), blocking  # each report its own lists
+
+
 def _learn_session_secrets(item: pytest.Item, redact: Redactor) -> None:
     """Cookie values and credentials the check's HTTP clients saw become known secrets, so they
-    are masked even where no pattern can spot them (an assertion showing a bare cookie value)."""
-    for client in item.stash.get(clients_key, []):
-        for result in client.history:
+    are masked even where no pattern can spot them (an assertion showing a bare cookie value).
+    Each exchange is read once: the setup, call and teardown reports each add the new ones."""
+    learnt = item.stash.setdefault(learnt_key, {})  # client's position in item.stash -> exchanges read
+    clients: list[Any] = item.stash.get(clients_key, [])
+    for position, client in enumerate(clients):
+        start, learnt[position] = learnt.get(position, 0), len(client.history)
+        for result in client.history[start:]:
             cookies = list(result.set_cookies)
             for name, value in result.request_headers.items():
                 if name.lower() == "cookie":

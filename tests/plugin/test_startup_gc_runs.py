@@ -18,7 +18,7 @@ NOTES = """
 import gc, os, pathlib
 
 def pytest_sessionfinish(session):
-    name = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = getattr(session.config, "workerinput", {}).get("workerid", "main")
     pathlib.Path(os.environ["GC_NOTES"], name).write_text(str(gc.isenabled()))
 """
 
