@@ -28,7 +28,7 @@ def pause() -> None:
 def settle() -> None:
     """Freeze the start-up's objects and give the collector back; idempotent, so every hook that
     may come first (collection finished, the run loop of an xdist controller, the config's cleanup
-when a run stops early) calls it."""
+    when a run stops early) calls it."""
     global _paused, _settled
     if _settled:
         return
