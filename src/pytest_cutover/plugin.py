@@ -42,6 +42,7 @@ discard_key = pytest.StashKey[Path]()
 learnt_key = pytest.StashKey[dict[int, int]]()
 marks_key = pytest.StashKey[tuple[list[str], list[str], list[str], bool]]()
 
+NO_CHECK_OPTIONS = ("collectonly", "setupplan", "setuponly", "showfixtures", "show_fixtures_per_test")
 FOLDER_MARKERS = {"readiness": "readiness", "smoke": "smoke", "e2e": "e2e", "load": "load",
                   "rollback": "rollback_drill", "post_launch": "post_launch"}
 MARKERS = {
@@ -498,9 +499,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if settings_key not in config.stash or hasattr(config, "workerinput"):
         return
-    # --co, or an interrupted, internal or usage error: nothing was judged, so no report file is
-    # written, and the last run's files (all five of them) stay as they were
-    if config.option.collectonly or exitstatus not in (0, 1, 5):
+    # --co, --setup-plan, --fixtures and the like, or an interrupted, internal or usage error:
+    # nothing was judged, so no report file is written, and the last run's files (all five of
+    # them) stay as they were
+    if _runs_no_check(config) or exitstatus not in (0, 1, 5):
         _discard_pytest_reports(config)
         return
     verdict = compute_verdict(config)
@@ -520,6 +522,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config.stash[notify_key] = notify.deliver(config, doc, config.stash[redactor_key], where)
     if exitstatus in (0, 1):
         session.exitstatus = verdict.exit_code
+
+
+def _runs_no_check(config: pytest.Config) -> bool:
+    """pytest options under which no check runs: `--setup-plan` and `--setup-only` report every
+    check as passed without calling it, `--fixtures` and `--fixtures-per-test` run none."""
+    return any(getattr(config.option, name, False) for name in NO_CHECK_OPTIONS)
 
 
 def _discard_pytest_reports(config: pytest.Config) -> None:

@@ -108,6 +108,22 @@ def test_collect_only_neither_fails_nor_overwrites_reports(project: Project) -> 
     assert not project.report("verdict.json").exists()
 
 
+@pytest.mark.parametrize("option", ["--setup-plan", "--setup-only", "--fixtures", "--fixtures-per-test"])
+def test_options_that_run_no_check_judge_nothing_and_keep_the_last_reports(project: Project,
+                                                                             option: str) -> None:
+    # --setup-plan and --setup-only report every check passed without calling it: never a GO
+    project.tests(**PASSING)
+    assert project.run().ret == 0
+    kept = {name: project.report(name).read_bytes() for name in ("verdict.json", "summary.md")}
+    ledger = project.report("history/ledger.jsonl").read_bytes()
+    result = project.run(option)
+    assert result.ret == 0, result.stdout.str()
+    assert "cutover verdict" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["cutover: no report written (nothing was judged)*"])
+    assert {name: project.report(name).read_bytes() for name in kept} == kept
+    assert project.report("history/ledger.jsonl").read_bytes() == ledger
+
+
 BASE = CONFIG
 
 
