@@ -47,6 +47,8 @@ class Record:
     # what the run was run as: its -m expression or --cutover-phase ("" for records before it,
     # or a run of everything): `covers` reads it rather than the markers its checks carried
     phase: str = ""
+    # options that left checks of the phase out (-k, --deselect, --lf, --sw): covers no phase
+    narrowed: tuple[str, ...] = ()
 
     def age(self, now: dt.datetime) -> dt.timedelta:
         return now - self.time
@@ -54,7 +56,11 @@ class Record:
     def covers(self, marker: str) -> bool:
         """Whether this run was a run of `marker`'s phase: its phase selects a check that carries
         only that marker (`-m "smoke or e2e"` covers smoke; `-m readiness` does not, even when
-        some readiness checks also carry the smoke marker). Without a phase: the markers seen."""
+        some readiness checks also carry the smoke marker). Without a phase: the markers seen.
+        A narrowed run (`-k`, `--deselect`, `--lf`, `--sw`) covers no phase, as checks of it may
+        not have run, unless `--cutover-phase` named the phase it stands for."""
+        if self.narrowed:
+            return False
         if not self.phase:
             return marker in self.markers
         return phase_selects(self.phase, marker)
@@ -79,6 +85,7 @@ class Record:
                 "verdict": self.verdict, "counts": self.counts, "target": self.target,
                 **({"report": self.report} if self.report else {}),
                 **({"phase": self.phase} if self.phase else {}),
+                **({"narrowed": list(self.narrowed)} if self.narrowed else {}),
                 "checks": [{"nodeid": c.nodeid, "outcome": c.outcome,
                             "checklist": list(c.checklist), "blocking": c.blocking}
                            for c in self.checks]}
@@ -92,7 +99,7 @@ class Record:
             release=data.get("release"), markers=tuple(data.get("markers", ())),
             verdict=str(data["verdict"]), counts=dict(data.get("counts", {})),
             target=str(data.get("target", "")), report=str(data.get("report", "")),
-            phase=str(data.get("phase", "")),
+            phase=str(data.get("phase", "")), narrowed=tuple(data.get("narrowed", ())),
             checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                       bool(c.get("blocking", True)))
                          for c in data.get("checks", ())))
@@ -100,12 +107,13 @@ class Record:
 
 def record_from_verdict(doc: dict[str, Any], now: dt.datetime | None = None) -> Record:
     """A ledger record from the run's verdict document (report/files.py verdict_document)."""
-    markers = tuple(m for m in doc.get("markers", []) if not m.startswith("-m "))
+    markers = tuple(m for m in doc.get("markers", []) if not m.startswith(("-m ", "-k ")))
     return Record(
         time=now or dt.datetime.now(dt.UTC), environment=doc["environment"],
         kind=doc.get("environment_kind", "other"), release=doc.get("release"), markers=markers,
         verdict=doc["decision"], counts=dict(doc.get("counts", {})), target=doc.get("target", ""),
         report=str(doc.get("report_archive", "")), phase=str(doc.get("phase") or ""),
+        narrowed=() if doc.get("phase_named") else tuple(doc.get("narrowed_by") or ()),
         checks=tuple(CheckOutcome(c["nodeid"], c["outcome"], tuple(c.get("checklist", ())),
                                   bool(c.get("blocking", True))) for c in doc.get("checks", [])))
 

@@ -167,6 +167,10 @@ def run_facts(config: pytest.Config, settings: Any) -> dict[str, Any]:
             # what the ledger files this run under: a run of `-m readiness` whose checks also
             # carry the smoke marker is a readiness run, not the latest smoke run
             "phase": run_phase(config),
+            # -k, --deselect, --lf, --sw: some checks of the phase may not run, so the ledger files
+            # the run under no phase unless --cutover-phase names one (ledger.Record.covers)
+            "narrowed_by": _narrowing_options(config),
+            "phase_named": bool(config.getoption("--cutover-phase")),
             "destructive_allowed": allowed or None,
             "destructive_note": (f"destructive checks ALLOWED against {allowed!r} "
                                  f"(--cutover-allow-destructive={allowed})" if allowed else
@@ -581,10 +585,32 @@ def compute_verdict(config: pytest.Config) -> Any:
         if leak_result is not None:  # a session-level result: not a check's, so not in `markers`
             results.append(leak_result)
         verdict = decide(results, settings.environment.name, markers)
-        if config.option.markexpr:
-            verdict.markers = [*markers, f"-m {config.option.markexpr}"]
+        verdict.markers = [*markers, *(f"{flag} {value}" for flag, value in (
+            ("-m", config.option.markexpr), ("-k", getattr(config.option, "keyword", ""))) if value)]
+        narrowing = config.stash[run_key]["narrowed_by"]
+        if narrowing:
+            checks = len(config.stash[results_key])
+            run = config.stash[run_key]
+            filed = (f"filed in the ledger as the phase {run['phase']!r} named by --cutover-phase"
+                     if run["phase_named"] else "the ledger counts it as no phase's run")
+            verdict.warnings.append(
+                f"options that leave checks out were given ({', '.join(narrowing)}): this verdict "
+                f"covers the {checks} check{'s' if checks != 1 else ''} that ran, not every check "
+                f"the markers select; {filed}")
         config.stash[verdict_key] = verdict
     return config.stash[verdict_key]
+
+
+def _narrowing_options(config: pytest.Config) -> list[str]:
+    """The options given that can leave checks of the selected markers out of the run."""
+    option = config.option
+    found = [f"-k {option.keyword}"] if getattr(option, "keyword", "") else []
+    if getattr(option, "deselect", None):
+        found.append(f"--deselect ({len(option.deselect)})")
+    # (-x and --maxfail leave checks out only after a failure: the verdict is no GO anyway)
+    found += [flag for flag, name in (("--lf", "lf"), ("--sw", "stepwise"), ("--sw-skip", "stepwise_skip"))
+              if getattr(option, name, False)]
+    return found
 
 
 def _leak_result(config: pytest.Config) -> CheckResult | None:

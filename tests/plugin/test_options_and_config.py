@@ -3,6 +3,7 @@ config, and operator mistakes ending the run with exit code 4 and one readable m
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatch
 
 import pytest
@@ -122,6 +123,46 @@ def test_options_that_run_no_check_judge_nothing_and_keep_the_last_reports(proje
     result.stdout.fnmatch_lines(["cutover: no report written (nothing was judged)*"])
     assert {name: project.report(name).read_bytes() for name in kept} == kept
     assert project.report("history/ledger.jsonl").read_bytes() == ledger
+
+
+TWO_SMOKE = {"test_a": "def test_one():\n    pass\n\ndef test_two():\n    pass\n"}
+
+
+@pytest.mark.parametrize("narrowing", [["-k", "one"], ["--deselect", "smoke/test_a.py::test_two"]],
+                         ids=["-k", "--deselect"])
+def test_a_narrowed_run_says_so_and_covers_no_phase_in_the_ledger(project: Project,
+                                                                    narrowing: list[str]) -> None:
+    from pytest_cutover.ledger import Ledger
+
+    project.tests("smoke", **TWO_SMOKE)
+    assert project.run("-m", "smoke", *narrowing).ret == 0
+    doc = project.verdict()
+    assert doc["counts"] == {"passed": 1}
+    assert any("options that leave checks out were given" in w and "covers the 1 check that ran" in w
+               for w in doc["warnings"]), doc["warnings"]
+    assert doc["narrowed_by"] and doc["narrowed_by"][0].startswith(narrowing[0])
+    ledger = Ledger(project.report("history"))
+    assert ledger.latest("local", "smoke") is None  # the GO above is no smoke run
+    assert project.run("-m", "smoke").ret == 0  # the whole phase: no warning, and it counts
+    assert not any("leave checks out" in w for w in project.verdict()["warnings"])
+    assert ledger.latest("local", "smoke") is not None
+
+
+def test_a_narrowed_run_that_names_its_phase_is_filed_under_it(project: Project) -> None:
+    from pytest_cutover.ledger import Ledger
+
+    project.tests("smoke", **TWO_SMOKE)
+    assert project.run("-m", "smoke", "-k", "one", "--cutover-phase", "smoke").ret == 0
+    assert any("named by --cutover-phase" in w for w in project.verdict()["warnings"])
+    assert Ledger(project.report("history")).latest("local", "smoke") is not None
+
+
+def test_a_keyword_expression_is_shown_with_the_markers(project: Project) -> None:
+    project.tests("smoke", **TWO_SMOKE)
+    assert project.run("-m", "smoke", "-k", "one or two").ret == 0
+    assert project.verdict()["markers"] == ["smoke", "-m smoke", "-k one or two"]
+    record = json.loads(project.report("history/ledger.jsonl").read_text().splitlines()[-1])
+    assert record["markers"] == ["smoke"] and record["narrowed"] == ["-k one or two"]
 
 
 BASE = CONFIG
