@@ -134,14 +134,16 @@ def test_healthy_report_draws_the_load_run_with_its_threshold_lines(healthy_load
                  "warning", id="latency_700ms"),
     pytest.param("latency_1500ms", "NO-GO", "test_p95_latency_within_thresholds", "critical",
                  id="latency_1500ms"),
+    pytest.param("latency_2500ms", "ROLLBACK", "test_p95_latency_within_thresholds", "critical",
+                 id="latency_2500ms"),
     # with slow_db_queries (every 4th API request also holds a 1.2 s query: dozens a minute
-    # against a critical level of 10) the server-side slow-query check fails too; the run is
-    # slow anyway, so the extra second changes no other verdict of it
-    pytest.param("latency_2500ms+slow_db_queries", "ROLLBACK",
-                 "test_p95_latency_within_thresholds test_no_slow_queries_during_the_load",
-                 "critical", id="latency_2500ms+slow_db_queries"),
-    pytest.param("error_rate_10pct", "ROLLBACK", "test_error_rate_within_thresholds", "ok",
-                 id="error_rate_10pct"),
+    # against a critical level of 10) the server-side slow-query check fails too, and the P95
+    # rises past its critical level; the error rate makes the run a ROLLBACK either way. (Beside
+    # 2.5 s of latency the short run sent too few requests: 7 in one CI run, 1 slow query, a
+    # warning only.)
+    pytest.param("error_rate_10pct+slow_db_queries", "ROLLBACK",
+                 "test_error_rate_within_thresholds test_no_slow_queries_during_the_load",
+                 "critical", id="error_rate_10pct+slow_db_queries"),
 ])
 def test_load_fault_gives_the_verdict_the_thresholds_say(ilsref: Any, fault: str,
                                                          decision: str, failing: str,
