@@ -579,6 +579,7 @@ def compute_verdict(config: pytest.Config) -> Any:
     if verdict_key not in config.stash:
         settings = config.stash[settings_key]
         results = list(config.stash[results_key].values())
+        ran = len(results)  # the checks (the leak detector's result below is the session's)
         leak_result = _leak_result(config)
         markers = sorted({m for r in results for m in r.markers} - {"destructive", "manual",
                                                                        "non_blocking"})
@@ -587,15 +588,13 @@ def compute_verdict(config: pytest.Config) -> Any:
         verdict = decide(results, settings.environment.name, markers)
         verdict.markers = [*markers, *(f"{flag} {value}" for flag, value in (
             ("-m", config.option.markexpr), ("-k", getattr(config.option, "keyword", ""))) if value)]
-        narrowing = config.stash[run_key]["narrowed_by"]
-        if narrowing:
-            checks = len(config.stash[results_key])
-            run = config.stash[run_key]
+        run = config.stash[run_key]
+        if run["narrowed_by"]:
             filed = (f"filed in the ledger as the phase {run['phase']!r} named by --cutover-phase"
                      if run["phase_named"] else "the ledger counts it as no phase's run")
             verdict.warnings.append(
-                f"options that leave checks out were given ({', '.join(narrowing)}): this verdict "
-                f"covers the {checks} check{'s' if checks != 1 else ''} that ran, not every check "
+                f"options that leave checks out were given ({', '.join(run['narrowed_by'])}): this "
+                f"verdict covers the {ran} check{'s' if ran != 1 else ''} that ran, not every check "
                 f"the markers select; {filed}")
         config.stash[verdict_key] = verdict
     return config.stash[verdict_key]
