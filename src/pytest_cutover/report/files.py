@@ -150,8 +150,8 @@ def write_all(config: pytest.Config, verdict: Verdict, folder: Path) -> dict[str
                "summary.md": _write(folder / "summary.md", summary_markdown(doc), redact)}
     _write(folder / "announcement.md", announcement(verdict, settings.environment), redact)
     write_evidence(folder / "evidence", config.stash.get(evidence_store_key, {}), redact)
+    (history / archive).mkdir(parents=True, exist_ok=True)
     for name, text in written.items():
-        (history / archive).mkdir(parents=True, exist_ok=True)
         (history / archive / name).write_text(text, encoding="utf-8")
     ledger.append_verdict(doc, history)
     config.stash[document_key] = doc
