@@ -11,18 +11,22 @@ pg_restore runs), bounded to the backup's moment where it can be: only the rows 
 copy's largest integer key, else its latest `created_at`, are compared, so rows written since the
 backup are not differences (rows deleted or changed since still are; tables with neither are
 compared whole — name the stable ones in `database.tables`). Counts and checksums are computed
-inside PostgreSQL (one hash aggregate per table and side); the copy's on two connections at once
-after the restore, the source's rows past the copy's bounds taken off in the same snapshot.
+inside PostgreSQL (one hash aggregate per table and side); the copy's on two connections at once,
+each table as soon as a parallel pg_restore has finished with it (its data and keys, followed in
+pg_restore's verbose log), the rest after the restore; the source's rows past the copy's bounds
+taken off in the same snapshot. While pg_restore runs, the drill's scans wait for one of its job
+slots to be free, so that they do not slow the restore whose time is the RTO.
 Needs `database.scratch_allowed = true`; the scratch database is dropped afterwards.
 """
 
 from __future__ import annotations
 
+import queue
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,7 @@ from pytest_cutover import unverified
 from pytest_cutover.clients import backups as backup_listing
 from pytest_cutover.clients import pgfacts, pgrestore
 from pytest_cutover.clients.db import Database, DbUnavailable
+from pytest_cutover.clients.restore_progress import RestoreProgress, parse_list
 from pytest_cutover.integrity import TableFacts, restore_findings
 from pytest_cutover.settings import Environment, Unavailable
 
@@ -46,6 +51,7 @@ class RestoreOutcome:
     findings_counts: list[str] = field(default_factory=list)
     findings_contents: list[str] = field(default_factory=list)
     read_at: str = ""  # when the source was read for this comparison (bounded drills)
+    read_during: list[str] = field(default_factory=list)  # copy tables read before the restore ended
 
 
 @dataclass
@@ -163,29 +169,55 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
                  bounded_by: str | None = None) -> RestoreOutcome:
     mutable = set(config["mutable_columns"])
     timeout = float(config["restore_timeout_s"])
+    jobs = int(config["restore_jobs"])
+    progress = _progress(archive, jobs, timeout, config.get("pg_bin"))
+    scratch_dsn = pgrestore.with_database(admin_dsn, scratch)
     with ExitStack() as stack:
         early = None
         if bounded_by is not None:  # the source's side does not need the copy: read it meanwhile
-            early = _EarlySource(pgrestore.with_database(admin_dsn, bounded_by), tables, mutable, timeout)
+            early = _EarlySource(pgrestore.with_database(admin_dsn, bounded_by), tables, mutable,
+                                 timeout, progress)
             stack.callback(early.close)
         pgrestore.fresh_scratch(admin_dsn, scratch)  # drops a leftover of an interrupted drill
-        restored = pgrestore.restore(archive, pgrestore.with_database(admin_dsn, scratch),
-                                     int(config["restore_jobs"]), timeout, config.get("pg_bin"))
+        copy = _CopyReader(scratch_dsn, tables,
+                           (lambda db, name: _copy_side(db, name, mutable)) if early is not None
+                           else (lambda db, name: pgfacts.table_facts(db, name, mutable)),
+                           timeout, progress)
+        stack.callback(copy.close)
+        if progress is not None:  # first on the way out: no read waits for a slot any more
+            stack.callback(progress.finish)
+        restored = pgrestore.restore(archive, scratch_dsn, jobs, timeout, config.get("pg_bin"),
+                                     on_line=None if progress is None else
+                                     lambda line: copy.offer(progress.feed(line)))
+        if progress is not None:
+            progress.finish()
         outcome = RestoreOutcome(archive.name, restored)
         if not restored.ok:
             return outcome
+        found = copy.finish(tables)
+        outcome.read_during = copy.read_during
         if early is None:
-            with Database(pgrestore.with_database(admin_dsn, scratch), timeout) as db:
-                present = set(pgfacts.user_tables(db))
-                copy = {t: pgfacts.table_facts(db, t, mutable) for t in tables if t in present}
+            copy_facts = found
         else:
-            source, copy, outcome.read_at = _both_sides_bounded(
-                pgrestore.with_database(admin_dsn, scratch), early.result(), tables, mutable, timeout)
-    findings = restore_findings(source, copy, tables)
+            source, copy_facts, outcome.read_at = _both_sides_bounded(early.result(), found, tables,
+                                                                      mutable)
+    findings = restore_findings(source, copy_facts, tables)
     outcome.findings_counts = [f for f in findings if "rows restored" in f or "missing" in f
                                or "not in the source" in f]
     outcome.findings_contents = [f for f in findings if f not in outcome.findings_counts]
     return outcome
+
+
+def _progress(archive: Path, jobs: int, timeout_s: float, pg_bin: str | None) -> RestoreProgress | None:
+    """A follower of the restore's progress, for a custom archive restored by parallel jobs;
+    None when there is none to follow (then every read waits for the restore's end, or for the
+    plain restore's one process, as before)."""
+    if jobs < 2 or pgrestore.detect_format(archive) != pgrestore.CUSTOM:
+        return None
+    try:
+        return RestoreProgress(parse_list(pgrestore.list_entries(archive, timeout_s, pg_bin)), jobs)
+    except (pgrestore.RestoreRefused, OSError):
+        return None  # an archive pg_restore cannot list: the restore itself reports why
 
 
 def _source_tables(admin_dsn: str, source: str, config: dict[str, Any], tables: list[str] | None
@@ -204,8 +236,11 @@ class _EarlySource:
     column whole. The copy's bounds are known only after the restore: the rows past them, if
     any, are then counted in the same snapshot and taken off (`pgfacts.rows_after`)."""
 
-    def __init__(self, dsn: str, tables: list[str], mutable: set[str], timeout_s: float) -> None:
+    def __init__(self, dsn: str, tables: list[str], mutable: set[str], timeout_s: float,
+                 progress: RestoreProgress | None = None) -> None:
         self.db = Database(dsn, timeout_s)
+        self.timeout_s = timeout_s
+        self.progress = progress
         self.now = ""
         self.present: set[str] = set()
         self.plans: dict[str, pgfacts.BoundPlan] = {}
@@ -229,10 +264,13 @@ class _EarlySource:
             if name not in self.present:
                 continue
             plan = self.plans[name] = pgfacts.bound_plan(self.db, name, mutable)
-            if plan.kind is None:
-                self.whole[name] = pgfacts.table_facts(self.db, name, mutable)
-            else:
-                self.totals[name] = pgfacts.totals(self.db, name, plan)
+            with _slot(self.progress, self.timeout_s):  # the scan waits for a job slot to be free
+                if self._stop.is_set():
+                    return
+                if plan.kind is None:
+                    self.whole[name] = pgfacts.table_facts(self.db, name, mutable)
+                else:
+                    self.totals[name] = pgfacts.totals(self.db, name, plan)
 
     def result(self) -> _EarlySource:
         self._done.result()
@@ -281,41 +319,143 @@ def _source_side(early: _EarlySource, name: str, mutable: set[str],
     return pgfacts.bounded_facts(plan, bound, ahead.rows - after[0], ahead.total - after[1])
 
 
-def _both_sides_bounded(copy_dsn: str, early: _EarlySource, tables: list[str], mutable: set[str],
-                        timeout_s: float) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
+def _both_sides_bounded(early: _EarlySource, copy: dict[str, CopySide], tables: list[str],
+                        mutable: set[str]) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
     """Source and copy as of the backup's moment, as far as the live database can tell: for each
     table, only the rows up to the copy's largest integer key, else up to its latest creation
     time. Rows written since the backup are left out; rows deleted or changed since still show
     up. Tables with neither are compared whole.
 
-    The copy is read on two connections at once (largest tables first, one scan per table for
-    its bound, count and checksum); the source's side was read while the restore ran
+    The copy was read by `_CopyReader`; the source's side was read while the restore ran
     (`_EarlySource`) and only the rows past the copy's bounds are read now, in the same snapshot.
     Both sides hash the same columns the same way (PostgreSQL's row hash where every column type
     has one, else md5 of the row's text)."""
-    copy: dict[str, tuple[pgfacts.BoundPlan, str | None, TableFacts]] = {}
-    with Database(copy_dsn, timeout_s) as first:
-        in_copy = set(pgfacts.user_tables(first))
-        queue = sorted((t for t in tables if t in in_copy), reverse=True, key=lambda t: int(
-            first.value("SELECT pg_relation_size(%s::regclass)", (pgfacts.quote(t),))))
-        lock = threading.Lock()
-
-        def work(db: Database) -> None:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    name = queue.pop(0)
-                copy[name] = _copy_side(db, name, mutable)
-
-        with ExitStack() as more:
-            connections = [first] + [more.enter_context(Database(copy_dsn, timeout_s))
-                                     for _ in range(min(1, len(queue) - 1))]
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="restore-verify") as pool:
-                for done in [pool.submit(work, db) for db in connections]:
-                    done.result()
     source = {t: _source_side(early, t, mutable, copy.get(t)) for t in tables if t in early.present}
     return source, {t: found for t, (_, _, found) in copy.items()}, early.now
+
+
+@contextmanager
+def _slot(progress: RestoreProgress | None, limit_s: float) -> Iterator[None]:
+    """Hold one of the restore's free job slots while scanning (nothing to wait for without a
+    parallel restore to follow)."""
+    if progress is None:
+        yield
+    else:
+        with progress.slot(limit_s):
+            yield
+
+
+class _CopyReader:
+    """The copy's side, read on two connections: a table as soon as the restore has made it final
+    (`RestoreProgress`), in a free job slot of the restore and without parallel workers (the
+    restore's time is the RTO); the others after the restore, largest first, parallel workers
+    allowed. A table read while the restore runs holds its final rows: pg_restore changes no row
+    after a table's data, and the entries it waits for (keys, triggers, rules) add none; a parent
+    of inherited tables is read after the restore, as its children may still be loading."""
+
+    WORKERS = 2
+
+    def __init__(self, dsn: str, wanted: list[str], read: Callable[[Database, str], Any],
+                 timeout_s: float, progress: RestoreProgress | None) -> None:
+        self.dsn, self.read, self.timeout_s, self.progress = dsn, read, timeout_s, progress
+        self.wanted = set(wanted)
+        self.found: dict[str, Any] = {}
+        self.read_during: list[str] = []
+        self._offered: set[str] = set()
+        self._later: list[str] = []  # offered early, but read after the restore (inheritance)
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._pool: ThreadPoolExecutor | None = None
+        self._workers: list[Future[None]] = []
+        self._connections: list[Database] = []
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="restore-verify")
+                self._workers = [self._pool.submit(self._work) for _ in range(self.WORKERS)]
+
+    def offer(self, tables: list[str]) -> None:
+        """Tables the restore just made final (called from the thread reading its log)."""
+        fresh = [t for t in tables if t in self.wanted and t not in self._offered]
+        if fresh:
+            self._offered.update(fresh)
+            self._start()
+            for name in fresh:
+                self._queue.put(name)
+
+    def _work(self) -> None:
+        with Database(self.dsn, self.timeout_s) as db:
+            with self._lock:
+                self._connections.append(db)
+            parallel = True
+            while (name := self._queue.get()) is not None:
+                during = self.progress is not None and not self.progress.over
+                if during and _has_children(db, name):
+                    with self._lock:
+                        self._later.append(name)
+                    continue
+                with _slot(self.progress if during else None, self.timeout_s):
+                    during = self.progress is not None and not self.progress.over
+                    if parallel == during:  # workers only once the restore has ended
+                        db.rows(f"SET max_parallel_workers_per_gather = {0 if during else 2}")
+                        parallel = not during
+                    found = self.read(db, name)
+                with self._lock:
+                    self.found[name] = found
+                    if during:
+                        self.read_during.append(name)
+
+    def finish(self, tables: list[str]) -> dict[str, Any]:
+        """After a successful restore: read what is left, wait for every read, and return the
+        copy's figures of each of `tables` the copy holds."""
+        with Database(self.dsn, self.timeout_s) as first:
+            in_copy = set(pgfacts.user_tables(first))
+            with self._lock:
+                left = [t for t in tables if t in in_copy and (t not in self._offered or t in self._later)]
+            left.sort(reverse=True, key=lambda t: int(
+                first.value("SELECT pg_relation_size(%s::regclass)", (pgfacts.quote(t),))))
+        self._start()
+        for name in left:
+            self._queue.put(name)
+        for _ in self._workers:
+            self._queue.put(None)
+        try:
+            for worker in self._workers:
+                worker.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+        return {t: self.found[t] for t in tables if t in in_copy and t in self.found}
+
+    def close(self) -> None:
+        """Stop reading (the restore failed, or an error) and close the connections."""
+        if self._pool is None:
+            return
+        with self._lock:
+            for db in self._connections:
+                with suppress(Exception):
+                    db.cancel()
+        while True:  # no queued table is read any more
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            with suppress(Exception):
+                worker.result()
+        self._pool.shutdown()
+
+
+def _has_children(db: Database, table: str) -> bool:
+    return bool(db.value("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = %s::regclass)",
+                         (pgfacts.quote(table),)))
+
+
+CopySide = tuple[pgfacts.BoundPlan, str | None, TableFacts]
 
 
 @pytest.fixture
@@ -324,6 +464,8 @@ def drill(restore_drill: RestoreDrill, evidence: Any) -> RestoreDrill:
                                "source facts": restore_drill.baseline, "tables": restore_drill.tables,
                                "restores": [{"archive": o.archive, "ok": o.restored.ok,
                                              "seconds": round(o.restored.seconds, 3),
+                                             "copy tables read as the restore finished them":
+                                                 o.read_during,
                                              "command": o.restored.command, "error": o.restored.error,
                                              "findings": o.findings_counts + o.findings_contents}
                                             for o in restore_drill.outcomes]}, "json")

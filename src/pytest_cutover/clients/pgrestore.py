@@ -12,9 +12,10 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,25 +168,73 @@ def first_error(text: str) -> str:
 
 
 def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
-            pg_bin: str | None = None) -> Restored:
-    """Restore `path` (custom, plain or gzipped plain) into the database of `dsn`."""
+            pg_bin: str | None = None, on_line: Callable[[str], object] | None = None) -> Restored:
+    """Restore `path` (custom, plain or gzipped plain) into the database of `dsn`. With `on_line`,
+    a custom archive is restored with `--verbose` and each line of its log is passed on as it
+    comes (from a thread of its own), to follow the restore's progress."""
     env, target = _env_and_dsn(dsn)
     kind = detect_format(path)
     started = time.monotonic()
     if kind == CUSTOM:
+        verbose = ["--verbose"] if on_line is not None else []
         command = [tool("pg_restore", pg_bin), "--exit-on-error", "--no-owner", "--no-privileges",
-                   f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
-        shown = f"pg_restore --exit-on-error --no-owner --no-privileges --jobs={max(1, jobs)} {path.name}"
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s,
-                                  check=False)
-        except subprocess.TimeoutExpired:
-            return Restored(False, time.monotonic() - started, f"timed out after {timeout_s:g} s", shown)
-        ok = done.returncode == 0
-        return Restored(ok, time.monotonic() - started, "" if ok else first_error(done.stderr), shown)
+                   *verbose, f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
+        shown = (f"pg_restore --exit-on-error --no-owner --no-privileges {' '.join(verbose)}"
+                 f"{' ' if verbose else ''}--jobs={max(1, jobs)} {path.name}")
+        code, log = _run_logged(command, env, timeout_s, on_line or (lambda _line: None))
+        seconds = time.monotonic() - started
+        if code is None:
+            return Restored(False, seconds, f"timed out after {timeout_s:g} s", shown)
+        return Restored(code == 0, seconds, "" if code == 0 else first_error(problems(log)), shown)
     psql = [tool("psql", pg_bin), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={target}"]
     shown = f"{'gunzip -c' if kind == GZIP else 'cat'} {path.name} | psql -X -v ON_ERROR_STOP=1"
     return _piped(path, kind, psql, env, timeout_s, started, shown)
+
+
+def _run_logged(command: list[str], env: dict[str, str], timeout_s: float,
+                on_line: Callable[[str], object]) -> tuple[int | None, str]:
+    """Run `command`, passing each line of its standard error to `on_line` as it is written;
+    (exit code, or None when it timed out and was killed; the whole log)."""
+    lines: list[str] = []
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, errors="replace") as proc:
+        def pump() -> None:
+            assert proc.stderr is not None  # noqa: S101 - narrows for mypy; stderr=PIPE
+            for line in proc.stderr:
+                lines.append(line)
+                # a follower's failure must not stop the pipe being read (pg_restore would block)
+                with suppress(Exception):
+                    on_line(line)
+        reader = threading.Thread(target=pump, name="restore-log", daemon=True)
+        reader.start()
+        try:
+            code: int | None = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = None
+        # pg_restore's workers hold the pipe until they notice their leader is gone
+        reader.join(timeout=5)
+    return code, "".join(lines)
+
+
+# pg_restore's progress lines (--verbose), as opposed to its errors, warnings and the server's
+# messages that follow them ("Command was: ...")
+_PROGRESS = re.compile(r"^pg_restore: (?!(?:error|warning|detail|hint|fatal):)")
+
+
+def problems(log: str) -> str:
+    """The log without pg_restore's progress lines: a table named error_log is not an error."""
+    return "\n".join(line for line in log.splitlines() if not _PROGRESS.match(line))
+
+
+def list_entries(path: Path, timeout_s: float = 60, pg_bin: str | None = None) -> str:
+    """`pg_restore --list` of a custom archive: its table of contents, one entry per line."""
+    done = subprocess.run([tool("pg_restore", pg_bin), "--list", str(path)], capture_output=True,
+                          text=True, errors="replace", timeout=timeout_s, check=False)
+    if done.returncode != 0:
+        raise RestoreRefused(f"pg_restore --list {path.name} failed: {first_error(done.stderr)}")
+    return done.stdout
 
 
 def _piped(path: Path, kind: str, psql: list[str], env: dict[str, str], timeout_s: float,
