@@ -132,13 +132,15 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
     with tempfile.TemporaryDirectory(prefix="cutover-restore-") as tmp:
         archives = _archives(target, rollback_config, Path(tmp))
         fresh = archives[0] if rollback_config["restore_from"] == "pg_dump" else None
+        ahead: tuple[bool, RestoreProgress | None] = (False, None)  # the first restore's, made early
         try:
             if fresh is not None:
                 facts, chosen, how = _source_facts(admin_dsn, source, rollback_config, tables, fresh)
             else:  # read after each restore, bounded to what the copy holds
-                facts, chosen = {}, _source_tables(admin_dsn, source, rollback_config, tables)
-                how = ("read in one snapshot taken as the restore started, bounded to the rows up "
-                       "to the restored copy's largest key or creation time")
+                facts, how = {}, ("read in one snapshot taken as the restore started, bounded to the "
+                                  "rows up to the restored copy's largest key or creation time")
+                chosen, ahead = _tables_and_scratch(admin_dsn, source, scratch, archives[0],
+                                                    rollback_config, tables)
         except (DbUnavailable, pgrestore.RestoreRefused) as exc:
             pytest.fail(f"cannot read the source database {source!r}: {exc}", pytrace=False)
         drill = RestoreDrill(scratch, source, how, chosen, [])
@@ -147,7 +149,8 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
             for archive in archives:
                 bounded_by = None if fresh is not None else source
                 drill.outcomes.append(_restore_one(archive, admin_dsn, scratch, facts, chosen,
-                                                   rollback_config, bounded_by))
+                                                   rollback_config, bounded_by, *ahead))
+                ahead = (False, None)
                 if bounded_by is not None and drill.outcomes[-1].read_at:
                     drill.baseline = f"{how} (read at {drill.outcomes[-1].read_at})"
         except pgrestore.ForeignScratch as exc:
@@ -165,12 +168,13 @@ def restore_drill(target: Environment, rollback_config: dict[str, Any],
 
 
 def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, TableFacts],
-                 tables: list[str], config: dict[str, Any],
-                 bounded_by: str | None = None) -> RestoreOutcome:
+                 tables: list[str], config: dict[str, Any], bounded_by: str | None = None,
+                 scratch_made: bool = False, progress: RestoreProgress | None = None) -> RestoreOutcome:
     mutable = set(config["mutable_columns"])
     timeout = float(config["restore_timeout_s"])
     jobs = int(config["restore_jobs"])
-    progress = _progress(archive, jobs, timeout, config.get("pg_bin"))
+    if progress is None:
+        progress = _progress(archive, jobs, timeout, config.get("pg_bin"))
     scratch_dsn = pgrestore.with_database(admin_dsn, scratch)
     with ExitStack() as stack:
         early = None
@@ -178,14 +182,13 @@ def _restore_one(archive: Path, admin_dsn: str, scratch: str, source: dict[str, 
             early = _EarlySource(pgrestore.with_database(admin_dsn, bounded_by), tables, mutable,
                                  timeout, progress)
             stack.callback(early.close)
-        pgrestore.fresh_scratch(admin_dsn, scratch)  # drops a leftover of an interrupted drill
+        if not scratch_made:  # drops a leftover of an interrupted drill
+            pgrestore.fresh_scratch(admin_dsn, scratch, timeout, config.get("pg_bin"))
         copy = _CopyReader(scratch_dsn, tables,
                            (lambda db, name: _copy_side(db, name, mutable)) if early is not None
                            else (lambda db, name: pgfacts.table_facts(db, name, mutable)),
                            timeout, progress)
         stack.callback(copy.close)
-        if progress is not None:  # first on the way out: no read waits for a slot any more
-            stack.callback(progress.finish)
         restored = pgrestore.restore(archive, scratch_dsn, jobs, timeout, config.get("pg_bin"),
                                      on_line=None if progress is None else
                                      lambda line: copy.offer(progress.feed(line)))
@@ -218,6 +221,27 @@ def _progress(archive: Path, jobs: int, timeout_s: float, pg_bin: str | None) ->
         return RestoreProgress(parse_list(pgrestore.list_entries(archive, timeout_s, pg_bin)), jobs)
     except (pgrestore.RestoreRefused, OSError):
         return None  # an archive pg_restore cannot list: the restore itself reports why
+
+
+def _tables_and_scratch(admin_dsn: str, source: str, scratch: str, first: Path,
+                        config: dict[str, Any], tables: list[str] | None
+                        ) -> tuple[list[str], tuple[bool, RestoreProgress | None]]:
+    """The source's tables, read on a thread (psycopg is imported there) while the scratch
+    database is made with createdb and the first archive listed: the restore starts sooner.
+    (tables, (whether the scratch was made, the first restore's progress follower)); a
+    leftover scratch is not touched here (the restore's `fresh_scratch` deals with it), and one
+    made here is dropped again when the source cannot be read."""
+    timeout, pg_bin = float(config["restore_timeout_s"]), config.get("pg_bin")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore-source") as pool:
+        listed = pool.submit(_source_tables, admin_dsn, source, config, tables)
+        made = pgrestore.create_scratch(admin_dsn, scratch, timeout, pg_bin)
+        progress = _progress(first, int(config["restore_jobs"]), timeout, pg_bin)
+        try:
+            return listed.result(), (made, progress)
+        except BaseException:
+            if made:
+                pgrestore.drop_and_confirm(admin_dsn, scratch)
+            raise
 
 
 def _source_tables(admin_dsn: str, source: str, config: dict[str, Any], tables: list[str] | None
@@ -280,6 +304,8 @@ class _EarlySource:
         """Stop reading (the restore failed, or an error) and end the snapshot and connection."""
         if not self._done.done():
             self._stop.set()
+            if self.progress is not None:  # a scan waiting for a job slot gives up at once
+                self.progress.finish()
             with suppress(Exception):
                 self.db.cancel()
         with suppress(Exception):
@@ -368,6 +394,7 @@ class _CopyReader:
         self._workers: list[Future[None]] = []
         self._connections: list[Database] = []
         self._lock = threading.Lock()
+        self._closing = False
 
     def _start(self) -> None:
         with self._lock:
@@ -396,6 +423,8 @@ class _CopyReader:
                         self._later.append(name)
                     continue
                 with _slot(self.progress if during else None, self.timeout_s):
+                    if self._closing:
+                        return
                     during = self.progress is not None and not self.progress.over
                     if parallel == during:  # workers only once the restore has ended
                         db.rows(f"SET max_parallel_workers_per_gather = {0 if during else 2}")
@@ -433,6 +462,9 @@ class _CopyReader:
         """Stop reading (the restore failed, or an error) and close the connections."""
         if self._pool is None:
             return
+        self._closing = True
+        if self.progress is not None:  # a read waiting for a job slot gives up at once
+            self.progress.finish()
         with self._lock:
             for db in self._connections:
                 with suppress(Exception):

@@ -201,6 +201,43 @@ def test_the_restore_drill_refuses_without_permission_or_over_the_source(ilsref,
     assert state == "unverified" and "refused" in message and says in message, (state, message)
 
 
+def test_a_leftover_scratch_of_ours_is_replaced_and_anothers_is_refused_and_left_alone(ilsref, tmp_path):
+    """The scratch is made with createdb; when the name is taken, the checked path decides: a
+    leftover of an interrupted drill (our prefix) is dropped and made again (here it holds a
+    table the archive restores, so restoring over it would stop at the first error), a database
+    of someone else is refused and left as it was."""
+    import psycopg
+
+    from pytest_cutover.clients import pgrestore
+
+    admin = ilsref.secrets()["CUTOVER_LOCAL_DATABASE_ADMIN_URL"]
+    ours, theirs = "cutover_scratch_selftest_leftover", "selftest_not_ours"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in (ours, theirs):
+            conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    with psycopg.connect(pgrestore.with_database(admin, ours), autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id int)")
+    try:
+        runs = {}
+        for name in (ours, theirs):
+            config = tmp_path / f"{name}.toml"
+            config.write_text(ilsref.config.read_text() + "\n[environments.local.database]\n"
+                              f'scratch_allowed = true\n[environments.local.rollback]\n'
+                              f'scratch_database = "{name}"\n')
+            run = run_suite(REPO, [RESTORE], config, "local", RUN_TIMEOUT_S,
+                            reports=tmp_path / name, env=ilsref.env)
+            runs[name] = outcome(run, tmp_path / name, "test_newest_backup_restores_without_error")
+        assert runs[ours][0] == "passed", runs[ours]
+        assert runs[theirs][0] == "unverified" and "not one of ours" in runs[theirs][1], runs[theirs]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            left = {r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname IN (%s, %s)", (ours, theirs))}
+        assert left == {theirs}  # ours dropped after its drill; theirs untouched
+    finally:
+        for name in (ours, theirs):
+            pgrestore.drop_and_confirm(admin, name)
+
+
 def test_the_restore_drills_one_scan_figures_equal_the_bounded_reads(ilsref):
     """The drill reads each side in one scan (largest bound, count and checksum of the rows that
     have one) and takes the rows past the copy's bound off the source's: the figures must be

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_cutover.clients import conninfo as connstrings
+
 CUSTOM, PLAIN, GZIP = "custom", "plain", "plain-gzip"
 SCRATCH_PREFIX = "cutover_scratch_"
 
@@ -41,19 +43,16 @@ class Restored:
 
 
 def conninfo(dsn: str) -> dict[str, Any]:
-    from psycopg.conninfo import conninfo_to_dict
-
-    return dict(conninfo_to_dict(dsn))
+    return dict(connstrings.parse(dsn))
 
 
 def with_database(dsn: str, name: str) -> str:
-    from psycopg.conninfo import make_conninfo
-
-    return str(make_conninfo(dsn, dbname=name))
+    return connstrings.make(dsn, dbname=name)
 
 
 def database_of(dsn: str) -> str:
-    return str(conninfo(dsn).get("dbname") or conninfo(dsn).get("user") or "")
+    info = conninfo(dsn)
+    return str(info.get("dbname") or info.get("user") or "")
 
 
 def check_scratch_name(scratch: str, source: str) -> None:
@@ -96,14 +95,11 @@ def tool(name: str, pg_bin: str | None = None) -> str:
 
 def _env_and_dsn(dsn: str) -> tuple[dict[str, str], str]:
     """The DSN without its password, and an environment carrying the password."""
-    from psycopg.conninfo import make_conninfo
-
-    info = conninfo(dsn)
-    password = info.pop("password", None)
+    password = conninfo(dsn).get("password")
     env = dict(os.environ)
     if password:
         env["PGPASSWORD"] = str(password)
-    return env, str(make_conninfo(**{k: str(v) for k, v in info.items()}))
+    return env, connstrings.make(dsn, password=None)
 
 
 @contextmanager
@@ -135,9 +131,13 @@ def _wait_unused(conn: Any, name: str, limit_s: float = 2.0) -> None:
         time.sleep(0.005)
 
 
-def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
-    """Create the scratch database `name` empty, over one admin connection; a leftover of an
-    interrupted drill is dropped first, but never a database that is not one of ours."""
+def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60, pg_bin: str | None = None) -> None:
+    """Create the scratch database `name` empty; a leftover of an interrupted drill is dropped
+    first, but never a database that is not one of ours. The usual case, no database of that
+    name, is one `createdb` run, which needs no psycopg (the drill imports it meanwhile); when
+    createdb fails (a leftover, a refusal) the checked path below runs over one admin connection."""
+    if create_scratch(admin_dsn, name, timeout_s, pg_bin):
+        return
     with _admin_connection(admin_dsn, timeout_s) as conn:
         if _exists(conn, name):
             if not name.startswith(SCRATCH_PREFIX):
@@ -146,6 +146,17 @@ def fresh_scratch(admin_dsn: str, name: str, timeout_s: float = 60) -> None:
             _wait_unused(conn, name)
             conn.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)".encode())
         conn.execute(f"CREATE DATABASE {_ident(name)}".encode())
+
+
+def create_scratch(admin_dsn: str, name: str, timeout_s: float = 60, pg_bin: str | None = None) -> bool:
+    """Whether `createdb` made `name` (it refuses a name that exists: then nothing changed)."""
+    try:
+        env, admin = _env_and_dsn(admin_dsn)
+        done = subprocess.run([tool("createdb", pg_bin), f"--maintenance-db={admin}", "--", name],
+                              env=env, capture_output=True, timeout=timeout_s, check=False)
+    except (RestoreRefused, OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def drop_and_confirm(admin_dsn: str, name: str, timeout_s: float = 60) -> bool:
