@@ -155,3 +155,40 @@ def test_a_redacted_text_given_again_is_redacted_again_after_a_new_secret() -> N
     assert redact(once) == once
     redact.add("sid-value-0123456789")
     assert "0123456789" not in redact(once)
+
+
+def test_each_pattern_is_tried_only_where_it_can_match_and_replaces_what_sub_replaces() -> None:
+    # the rules look their anchors up with str.find and try the pattern only there: on
+    # generated texts full of near misses, the result must be exactly pattern.sub's, rule by
+    # rule, and for the whole redactor (whose word gates must not change a result either)
+    import random
+
+    from pytest_cutover.redact import _FOLDS_ONTO_ASCII, _RULES, _substitute
+
+    pieces = ["password", "PASSWORD", "Passwd", "pass", "secret", "SECRET", "TOKEN", "token", "Token",
+              "accessToken", "refreshtoken", "api_key", "API-KEY", "apikey", "api", "authorization",
+              "Cookie", "set-cookie", "Set-Cookie", "x-csrf-token", "X-CSRF-Token", "Bearer", "bearer",
+              "eyJhbGciOi", "eyJ", "eyJzdWIi.", "postgresql", "svn+ssh", "a.b-c", "://", "@", ":", "=",
+              '"', "'", " ", "\n", "\t", "\r", ",", "}", "&", ".", "-", "_", "abc12345", "XYZ", "a", "9",
+              "/", "DB_", "MY_", "user", "host", "***",
+              # non-ASCII: word characters for \\w, and letters re.I folds onto ASCII ones
+              "é", "naïve", "ünïcode_", "\u017fecret", "pa\u017f\u017fword", "to\u212aen", "\u0130", "\u0131",
+              # whole shapes, so that every pattern matches often
+              '"password": "', "'Set-Cookie': '", '"Authorization":"', "'x.api_key' = '",
+              '"db.Token":', "'ärger.token': '", "postgresql://u:", "redis://:", "svn+ssh://me:",
+              "pw@h", "x@y"]
+    rng = random.Random(2026)  # noqa: S311 - a repeatable sample of texts, not a secret
+    matched = [0] * len(_RULES)
+    whole = Redactor()
+    for _ in range(6000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 24)))
+        want = text
+        for i, rule in enumerate(_RULES):
+            before, want = want, rule.pattern.sub(rule.replacement, want)
+            matched[i] += want != before
+            if not any(c in text for c in _FOLDS_ONTO_ASCII):  # the redactor's own condition
+                assert _substitute(rule, text, text.lower()) == rule.pattern.sub(rule.replacement, text), (
+                    rule.pattern.pattern, text)
+        assert whole(text) == want, text
+    # the sample reaches every pattern, not only its near misses
+    assert min(matched) >= 20, matched
