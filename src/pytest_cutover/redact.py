@@ -78,6 +78,10 @@ _RULES: list[_Rule] = [
           False, ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY"), "upper-word"),
 ]
 
+# `_substitute` writes the replacement itself: the `pre` group (when there is one), then MASK
+assert all(r.replacement == (r"\g<pre>" if "pre" in r.pattern.groupindex else "") + MASK  # noqa: S101
+           for r in _RULES)
+
 # Characters re.I matches to an ASCII letter (dotless i, dotted capital I, long s, Kelvin sign):
 # in a text without them, a folded pattern's ASCII words match only ASCII letters, and lower()
 # keeps every position (only the dotted capital I lowers to two characters).
@@ -130,13 +134,14 @@ def _substitute(rule: _Rule, text: str, lower: str) -> str:
         while at != -1:
             candidates.update(_starts(rule.start, text, at))
             at = haystack.find(anchor, at + 1)
+    keep = "pre" in rule.pattern.groupindex  # the replacement is the `pre` group, then MASK
     pieces, last = [], 0
     for begin in sorted(candidates):
         if begin < last:
             continue
         found = rule.pattern.match(text, begin)
         if found is not None:
-            pieces += [text[last:begin], found.expand(rule.replacement)]
+            pieces += [text[last:begin], found["pre"] + MASK if keep else MASK]
             last = found.end()
     return "".join([*pieces, text[last:]]) if pieces else text
 
@@ -179,10 +184,10 @@ MEMO_CHARS = 4_000_000
 
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets: list[str] = []
-        self.fragments: list[str] = []
-        self._gram_set: frozenset[str] = frozenset()
-        self._quad_set: frozenset[str] = frozenset()  # every 4 characters of a gram
+        self._secret_set: set[str] = set()
+        self._by_length: list[str] | None = []  # the secrets longest first; None: sort again
+        self._gram_set: set[str] = set()  # every FRAGMENT characters of a password or token
+        self._quad_set: set[str] = set()  # every 4 characters of a gram
         self._seen: set[str] = set()  # values already added: learning one again changes nothing
         self._memo: dict[str, str] = {}  # valid for the current secrets; emptied when they grow
         self._memo_chars = 0
@@ -190,30 +195,39 @@ class Redactor:
         self._run_alphabet: frozenset[str] = frozenset()
         self.add(*secrets)
 
+    @property
+    def secrets(self) -> list[str]:
+        """The known values, longest first so that one containing another is masked whole
+        (sorted when asked: a run learns a hundred values, one or two at a time)."""
+        if self._by_length is None:
+            self._by_length = sorted(self._secret_set, key=len, reverse=True)
+        return self._by_length
+
     def add(self, *values: str) -> None:
         new = [v for v in values if v and len(v) >= 4 and v not in self._seen]
         if not new:
             return
         self._seen.update(new)
-        whole, fragile = set(self.secrets), set()
+        whole, fragile = set(), set()
         for value in new:
             more, parts = _parts(value)
             whole |= more
             fragile |= parts
-        # Longest first so a secret that contains another is masked whole; ignore trivial values.
-        self.secrets = sorted({s for s in whole if len(s) >= 4}, key=len, reverse=True)
+        whole = {s for s in whole if len(s) >= 4} - self._secret_set  # trivial values ignored
         grams = {part[i:i + FRAGMENT] for part in fragile if len(part) > FRAGMENT
-                 for i in range(len(part) - FRAGMENT + 1)}
-        if not grams <= self._gram_set:
-            self.fragments = sorted({*self.fragments, *grams})
-            self._gram_set = frozenset(self.fragments)
-            self._quad_set = self._quad_set.union(g[k:k + 4] for g in grams
-                                                      for k in range(FRAGMENT - 3))
+                 for i in range(len(part) - FRAGMENT + 1)} - self._gram_set
+        if whole:
+            self._secret_set |= whole
+            self._by_length = None
+        if grams:
+            self._gram_set |= grams
+            self._quad_set.update(g[k:k + 4] for g in grams for k in range(FRAGMENT - 3))
             alphabet = self._run_alphabet.union(*grams)
             if alphabet != self._run_alphabet:
                 self._run_alphabet, self._run_pattern = alphabet, None
-        self._memo.clear()
-        self._memo_chars = 0
+        if whole or grams:  # what was redacted before may now be redacted differently
+            self._memo.clear()
+            self._memo_chars = 0
 
     def _runs(self) -> re.Pattern[str]:
         """Stretches of FRAGMENT or more characters that occur in some gram: a gram can only
@@ -225,8 +239,8 @@ class Redactor:
 
     def _mask_fragments(self, text: str) -> str:
         spans: list[tuple[int, int]] = []
-        if len(self.fragments) < 100:  # a few grams: str.find (C speed) per gram
-            for gram in self.fragments:
+        if len(self._gram_set) < 100:  # a few grams: str.find (C speed) per gram
+            for gram in self._gram_set:
                 start = text.find(gram)
                 while start != -1:
                     spans.append((start, start + FRAGMENT))
