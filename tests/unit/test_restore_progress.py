@@ -137,3 +137,24 @@ def test_the_restores_first_error_ignores_its_progress_lines():
     assert first_error(problems(log)).startswith("pg_restore: error: could not execute query")
     assert problems("pg_restore: warning: errors ignored on restore: 1\n") == (
         "pg_restore: warning: errors ignored on restore: 1")
+
+
+def test_a_followed_restore_logs_in_english_whatever_the_locale(monkeypatch, tmp_path):
+    from pytest_cutover.clients import pgrestore
+
+    archive = tmp_path / "a.dump"
+    archive.write_bytes(b"PGDMP" + b"\0" * 16)
+    seen = {}
+
+    def fake_run(command, env, timeout_s, on_line):
+        seen.update(command=command, env=env)
+        return 0, ""
+
+    monkeypatch.setattr(pgrestore, "_run_logged", fake_run)
+    monkeypatch.setattr(pgrestore, "tool", lambda name, pg_bin=None: name)
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
+    monkeypatch.setenv("LANGUAGE", "de")
+    assert pgrestore.restore(archive, "dbname=x", jobs=2, on_line=print).ok
+    assert "--verbose" in seen["command"]
+    assert seen["env"]["LC_MESSAGES"] == "C"
+    assert "LC_ALL" not in seen["env"] and "LANGUAGE" not in seen["env"]

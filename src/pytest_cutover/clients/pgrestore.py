@@ -188,6 +188,8 @@ def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
     started = time.monotonic()
     if kind == CUSTOM:
         verbose = ["--verbose"] if on_line is not None else []
+        if on_line is not None:  # the log is read for its English words ("finished item ...")
+            env = _english(env)
         command = [tool("pg_restore", pg_bin), "--exit-on-error", "--no-owner", "--no-privileges",
                    *verbose, f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
         shown = (f"pg_restore --exit-on-error --no-owner --no-privileges {' '.join(verbose)}"
@@ -200,6 +202,11 @@ def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
     psql = [tool("psql", pg_bin), "-X", "-q", "-v", "ON_ERROR_STOP=1", f"--dbname={target}"]
     shown = f"{'gunzip -c' if kind == GZIP else 'cat'} {path.name} | psql -X -v ON_ERROR_STOP=1"
     return _piped(path, kind, psql, env, timeout_s, started, shown)
+
+
+def _english(env: dict[str, str]) -> dict[str, str]:
+    """`env` with PostgreSQL's messages in English (gettext: LC_ALL, then LANGUAGE, win)."""
+    return {**{k: v for k, v in env.items() if k not in ("LC_ALL", "LANGUAGE")}, "LC_MESSAGES": "C"}
 
 
 def _run_logged(command: list[str], env: dict[str, str], timeout_s: float,
