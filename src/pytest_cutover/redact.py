@@ -24,14 +24,14 @@ MASK = "***"
 class _Rule(NamedTuple):
     """A pattern, its replacement, and the words it cannot match without: a rule whose words are
     absent from a text is not run (most answers carry none). `folded`: the pattern ignores case,
-    so its words are looked up in the lower-cased text, and only for ASCII text, as re.I also
-    folds a few non-ASCII letters (long s, dotless i, the Kelvin sign) onto ASCII ones. A
+    so its words are looked up in the lower-cased text, except in a text holding one of the few
+    non-ASCII letters re.I folds onto ASCII ones (`_FOLDS_ONTO_ASCII`), where every rule runs. A
     substitution inserts MASK, which holds no letter, so it cannot make a word appear.
 
     `anchors` and `start`: where a match can begin, found with str.find instead of the regex
     engine trying every position (a scan of the whole text per rule was most of the report's
     redaction time). Every match holds one of the anchors (looked up like the words), and
-    `start` says where, from an anchor, the match begins (`_STARTS`); `_substitute` tries the
+    `start` says where, from an anchor, the match begins (`_starts`); `_substitute` tries the
     pattern only there, in order, so it replaces exactly what `pattern.sub` replaces (a
     self-test compares both on generated texts)."""
 
@@ -200,7 +200,7 @@ class Redactor:
         """The known values, longest first so that one containing another is masked whole
         (sorted when asked: a run learns a hundred values, one or two at a time)."""
         if self._by_length is None:
-            self._by_length = sorted(self._secret_set, key=len, reverse=True)
+            self._by_length = sorted(self._secret_set, key=lambda s: (-len(s), s))  # ties: stable
         return self._by_length
 
     def add(self, *values: str) -> None:
