@@ -577,3 +577,16 @@ def test_down_leaves_no_process(deployment: Deployment) -> None:
         time.sleep(0.1)
     assert [pid for pid in pids if _alive(pid)] == []
     assert deployment.cli("status", check=False).returncode == 1
+
+
+def test_a_spawned_server_stopped_by_pid_is_reaped_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a Popen that never learnt its child ended warns "still running" when it is collected
+    from ilsref import runtime
+
+    server = subprocess.Popen([sys.executable, "-c", "raise SystemExit(0)"])
+    monkeypatch.setattr(runtime, "_SPAWNED", [server])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and runtime.alive(server.pid):  # ended, not yet reaped
+        time.sleep(0.05)
+    runtime._servers_outlive_us()
+    assert server.returncode == 0
