@@ -107,9 +107,9 @@ ROLLBACK = {
     "scale_back_replicas": INT,  # replicas after the scale drill (default: as before it)
     "restore_from": STR,  # "newest" backup in backups.directory (default) or "pg_dump" (fresh)
     "scratch_database": STR,  # default cutover_scratch_<source>; never the source
-    "restore_jobs": INT,  # pg_restore --jobs (default 2)
+    "restore_jobs": INT,  # pg_restore --jobs (default 2; from 2 the drill verifies in its free job slots)
     "restore_timeout_s": NUMBER,  # deadline of one restore (default 1800)
-    "pg_bin": PATH,  # folder of pg_dump/pg_restore/psql (default: PATH)
+    "pg_bin": PATH,  # folder of pg_dump/pg_restore/psql/createdb (default: PATH)
     "mutable_columns": STRLIST,  # left out of checksums (default updated_at, last_login_at)
     "created_columns": STRLIST,  # creation-time columns bounding historical rows
     "relations": STRLIST,  # "orders.patient_id -> patients.id" (default: every foreign key)
