@@ -87,8 +87,7 @@ class EarlySource:
             self._open.close()
 
 
-def copy_side(db: Database, name: str, mutable: set[str]
-               ) -> tuple[pgfacts.BoundPlan, str | None, TableFacts]:
+def copy_side(db: Database, name: str, mutable: set[str]) -> CopySide:
     """The copy's plan, bound and facts of one table: the rows up to its largest integer key,
     else its latest creation time (all of its rows that have one, read in one scan); the
     whole table when it has neither."""
@@ -101,7 +100,7 @@ def copy_side(db: Database, name: str, mutable: set[str]
 
 
 def _source_side(early: EarlySource, name: str, mutable: set[str],
-                 copy: tuple[pgfacts.BoundPlan, str | None, TableFacts] | None) -> TableFacts:
+                 copy: CopySide | None) -> TableFacts:
     """The source's facts of one table, measured the way the copy's were, in the early snapshot."""
     db = early.db
     plan, bound = (copy[0], copy[1]) if copy is not None else (None, None)
@@ -118,7 +117,7 @@ def _source_side(early: EarlySource, name: str, mutable: set[str],
 
 
 def both_sides_bounded(early: EarlySource, copy: dict[str, CopySide], tables: list[str],
-                        mutable: set[str]) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
+                       mutable: set[str]) -> tuple[dict[str, TableFacts], dict[str, TableFacts], str]:
     """Source and copy as of the backup's moment, as far as the live database can tell: for each
     table, only the rows up to the copy's largest integer key, else up to its latest creation
     time. Rows written since the backup are left out; rows deleted or changed since still show

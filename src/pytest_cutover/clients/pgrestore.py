@@ -192,8 +192,7 @@ def restore(path: Path, dsn: str, jobs: int = 1, timeout_s: float = 1800,
             env = _english(env)
         command = [tool("pg_restore", pg_bin), "--exit-on-error", "--no-owner", "--no-privileges",
                    *verbose, f"--jobs={max(1, jobs)}", f"--dbname={target}", str(path)]
-        shown = (f"pg_restore --exit-on-error --no-owner --no-privileges {' '.join(verbose)}"
-                 f"{' ' if verbose else ''}--jobs={max(1, jobs)} {path.name}")
+        shown = " ".join(["pg_restore", *command[1:-2], path.name])  # without the DSN
         code, log = _run_logged(command, env, timeout_s, on_line or (lambda _line: None))
         seconds = time.monotonic() - started
         if code is None:
